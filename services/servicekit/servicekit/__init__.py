@@ -1,0 +1,1 @@
+"""Code that every shop service shares, installed into each service as a dependency."""

@@ -1,0 +1,71 @@
+"""The application factory every service uses, so all share one lifecycle and envelope."""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import APIRouter, FastAPI
+
+from servicekit import health
+from servicekit.errors import install_error_handlers
+from servicekit.health import Health, ReadinessCheck
+from servicekit.metrics import metrics_endpoint
+from servicekit.middleware import RequestContextMiddleware
+from servicekit.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+# Opens the service's resources, stores them on app.state and yields its readiness checks.
+Resources = Callable[[FastAPI], AbstractAsyncContextManager[dict[str, ReadinessCheck]]]
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    version: str,
+    routers: list[APIRouter],
+    resources: Resources,
+    readiness_timeout: float = 1.0,
+) -> FastAPI:
+    """Build a FastAPI app with health, metrics, error envelope and request middleware."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logger.info("service starting", extra={"port": settings.port})
+        async with resources(app) as checks:
+            app.state.health.checks = checks
+            logger.info("service started", extra={"port": settings.port})
+            yield
+            logger.info("service stopping")
+        logger.info("service stopped")
+
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.health = Health({}, readiness_timeout)
+
+    app.include_router(health.router)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    for router in routers:
+        app.include_router(router)
+
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        routes=_matchable_routes(app, [health.router, *routers]),
+        max_body_bytes=settings.max_body_bytes,
+        access_log=settings.access_log,
+    )
+    return app
+
+
+def _matchable_routes(app: FastAPI, routers: list[APIRouter]) -> list:
+    """List the routes whose templates label metrics, in the order the app matches them.
+
+    Recent FastAPI versions wrap included routers in an object that matches a path
+    without exposing its template, so the routers' own routes are listed instead.
+    """
+    own = [route for route in app.router.routes if hasattr(route, "path_regex")]
+    included = [route for router in routers for route in router.routes]
+    return own + included

@@ -1,0 +1,152 @@
+"""One pure ASGI middleware for request ids, metrics, the access log and the body limit.
+
+It is pure ASGI rather than BaseHTTPMiddleware because it runs on every request, and
+BaseHTTPMiddleware adds a task and a stream copy per request.
+"""
+
+import logging
+import re
+import time
+import uuid
+
+import orjson
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from servicekit.errors import error_body
+from servicekit.logs import request_id_var
+from servicekit.metrics import IN_FLIGHT, LATENCY, REQUESTS
+
+access_logger = logging.getLogger("access")
+
+REQUEST_ID_HEADER = b"x-request-id"
+# Accept a caller's id only if it is short and plain, so it is safe in logs and headers.
+_VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_UNMATCHED_ROUTE = "unmatched"
+
+
+class RequestContextMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, routes: list, max_body_bytes: int, access_log: bool
+    ) -> None:
+        self.app = app
+        self.routes = routes
+        self.max_body_bytes = max_body_bytes
+        self.access_log = access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        request_id = _request_id(scope)
+        request_id_var.set(request_id)
+        method = scope["method"]
+        route = self._route_template(scope)
+        status = 500
+        start = time.perf_counter()
+
+        async def send_with_context(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        in_flight = IN_FLIGHT.labels(method, route)
+        in_flight.inc()
+        try:
+            if _declared_length(scope) > self.max_body_bytes:
+                await _send_too_large(send_with_context, self.max_body_bytes)
+            else:
+                limited = _limit_body(receive, self.max_body_bytes)
+                await self.app(scope, limited, send_with_context)
+        except _BodyTooLarge:
+            await _send_too_large(send_with_context, self.max_body_bytes)
+        finally:
+            in_flight.dec()
+            elapsed = time.perf_counter() - start
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            if self.access_log:
+                _log_access(method, route, scope, status, elapsed)
+
+    def _route_template(self, scope: Scope) -> str:
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return getattr(route, "path", _UNMATCHED_ROUTE)
+        return _UNMATCHED_ROUTE
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER and _VALID_REQUEST_ID.match(value):
+            return value.decode()
+    return uuid.uuid4().hex
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _limit_body(receive: Receive, limit: int) -> Receive:
+    received = 0
+
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _BodyTooLarge
+        return message
+
+    return limited_receive
+
+
+async def _send_too_large(send: Send, limit: int) -> None:
+    body = orjson.dumps(
+        error_body(
+            "payload_too_large",
+            f"Request body is larger than the limit of {limit} bytes.",
+            {"max_bytes": limit},
+        )
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _log_access(method: str, route: str, scope: Scope, status: int, elapsed: float) -> None:
+    access_logger.info(
+        "request",
+        extra={
+            "method": method,
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+        },
+    )

@@ -1,0 +1,47 @@
+"""Settings shared by every service, read from environment variables."""
+
+from pydantic import Field, PostgresDsn, RedisDsn
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; each service subclasses it and adds its own fields.
+
+    Fields without a default must be set in the environment, and the service fails at
+    start with the variable's name when one is missing.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    access_log: bool = Field(
+        default=True,
+        description="One JSON line per request at INFO; turn off for maximum throughput.",
+    )
+    max_body_bytes: int = Field(default=65536, ge=1024, description="Larger bodies get 413.")
+    drain_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="After SIGTERM, keep serving with readiness failing for this long.",
+    )
+    graceful_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Longest wait for in-flight requests at shutdown."
+    )
+
+
+class DatabaseSettings(BaseSettings):
+    """PostgreSQL and Redis settings for services that own a database."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: PostgresDsn
+    redis_url: RedisDsn
+    db_pool_min_size: int = Field(default=2, ge=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    db_command_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
+    readiness_timeout_seconds: float = Field(default=1.0, gt=0)
