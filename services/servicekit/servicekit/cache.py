@@ -4,12 +4,12 @@ import logging
 
 from redis.asyncio import Redis
 
-from servicekit.settings import DatabaseSettings
+from servicekit.settings import RedisSettings
 
 logger = logging.getLogger(__name__)
 
 
-def create_redis(settings: DatabaseSettings) -> Redis:
+def create_redis(settings: RedisSettings) -> Redis:
     """Create a client with short timeouts, so a slow Redis costs a request little."""
     client = Redis.from_url(
         str(settings.redis_url),

@@ -32,16 +32,21 @@ class ServiceSettings(BaseSettings):
     )
 
 
-class DatabaseSettings(BaseSettings):
-    """PostgreSQL and Redis settings for services that own a database."""
+class RedisSettings(BaseSettings):
+    """Redis settings, for every service (cache and rate limits)."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
-    database_url: PostgresDsn
     redis_url: RedisDsn
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
+
+
+class DatabaseSettings(RedisSettings):
+    """PostgreSQL settings, for services that own a database, plus Redis."""
+
+    database_url: PostgresDsn
     db_pool_min_size: int = Field(default=2, ge=0)
     db_pool_max_size: int = Field(default=10, ge=1)
     db_command_timeout_seconds: float = Field(default=5.0, gt=0)
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
-    redis_timeout_seconds: float = Field(default=0.5, gt=0)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
