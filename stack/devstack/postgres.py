@@ -98,10 +98,10 @@ class PostgresServer:
             "-c", "full_page_writes=off",
             "-c", "shared_buffers=128MB",
         ]
-        log = open(self.log_file, "ab")  # noqa: SIM115 - the server process owns it
-        self.process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, **self._user_kwargs()
-        )
+        with open(self.log_file, "ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, **self._user_kwargs()
+            )
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

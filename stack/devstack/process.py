@@ -18,26 +18,38 @@ class ServiceError(RuntimeError):
 class ServiceProcess:
     """One service process; output goes to a log file that `logs()` returns."""
 
-    def __init__(self, module: str, env: dict[str, str], *, port: int, name: str = "") -> None:
+    def __init__(
+        self,
+        module: str,
+        env: dict[str, str],
+        *,
+        port: int,
+        name: str = "",
+        log_dir: Path | None = None,
+    ) -> None:
         self.module = module
         self.name = name or module
         self.env = env
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self.log_file = Path(tempfile.mkstemp(prefix=f"devstack-{self.name}-", suffix=".log")[1])
+        if log_dir is None:
+            handle, path = tempfile.mkstemp(prefix=f"devstack-{self.name}-", suffix=".log")
+            os.close(handle)
+            self.log_file = Path(path)
+        else:
+            self.log_file = log_dir / f"{self.name}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self, *, wait_ready: bool = True, timeout: float = 30.0) -> "ServiceProcess":
         environment = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
-        log = open(self.log_file, "ab")  # noqa: SIM115 - the child process writes to it
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
+        with open(self.log_file, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.module],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         if wait_ready:
             self.wait_ready(timeout)
         return self

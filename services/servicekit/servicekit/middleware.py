@@ -8,6 +8,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 import orjson
 from starlette.routing import Match
@@ -44,10 +45,13 @@ class RequestContextMiddleware:
         method = scope["method"]
         route = self._route_template(scope)
         status = 500
+        rejected = False
         start = time.perf_counter()
 
         async def send_with_context(message: Message) -> None:
             nonlocal status
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
@@ -55,16 +59,24 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        async def reject_too_large() -> None:
+            nonlocal rejected
+            await _send_too_large(send_with_context, self.max_body_bytes)
+            rejected = True
+
         in_flight = IN_FLIGHT.labels(method, route)
         in_flight.inc()
         try:
             if _declared_length(scope) > self.max_body_bytes:
-                await _send_too_large(send_with_context, self.max_body_bytes)
+                await reject_too_large()
             else:
-                limited = _limit_body(receive, self.max_body_bytes)
+                limited = _limit_body(receive, self.max_body_bytes, reject_too_large)
                 await self.app(scope, limited, send_with_context)
-        except _BodyTooLarge:
-            await _send_too_large(send_with_context, self.max_body_bytes)
+        except Exception:
+            # After a 413 the app receives a disconnect and may raise, but the client
+            # already has its response.
+            if not rejected:
+                raise
         finally:
             in_flight.dec()
             elapsed = time.perf_counter() - start
@@ -98,11 +110,11 @@ def _declared_length(scope: Scope) -> int:
     return 0
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _limit_body(receive: Receive, limit: int, reject: Callable[[], Awaitable[None]]) -> Receive:
+    """Wrap receive so a body growing past the limit (chunked uploads) gets 413 mid-stream.
 
-
-def _limit_body(receive: Receive, limit: int) -> Receive:
+    The app then receives a disconnect, as if the client had gone, and stops reading.
+    """
     received = 0
 
     async def limited_receive() -> Message:
@@ -111,7 +123,8 @@ def _limit_body(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
-                raise _BodyTooLarge
+                await reject()
+                return {"type": "http.disconnect"}
         return message
 
     return limited_receive

@@ -1,0 +1,1 @@
+"""A minimal service built on servicekit, run as a real process by the servicekit tests."""

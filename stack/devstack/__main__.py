@@ -1,0 +1,138 @@
+"""Command line: `python -m devstack run` and `python -m devstack loadtest`."""
+
+import argparse
+import logging
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from devstack.locust_summary import format_summary, read_stats
+from devstack.stack import ADMIN_EMAIL, Stack, StackConfig
+
+logger = logging.getLogger("devstack")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="devstack: %(message)s")
+    return args.handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
+    commands = parser.add_subparsers(required=True)
+
+    run = commands.add_parser("run", help="start the stack and keep it running until Ctrl-C")
+    _add_stack_options(run, default_ports=True)
+    run.set_defaults(handler=run_stack)
+
+    load = commands.add_parser("loadtest", help="start the stack, run Locust on it, stop it")
+    _add_stack_options(load, default_ports=False)
+    load.add_argument("--users", type=int, default=50, help="concurrent Locust users")
+    load.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
+    load.add_argument("--run-time", default="60s", help="Locust run time, e.g. 60s or 2m")
+    load.add_argument("--report-dir", type=Path, default=Path("reports"),
+                      help="where the HTML report and CSV files go")
+    load.add_argument("--locustfile", type=Path, default=Path("loadtest/locustfile.py"))
+    load.set_defaults(handler=run_loadtest)
+    return parser
+
+
+def _add_stack_options(parser: argparse.ArgumentParser, *, default_ports: bool) -> None:
+    parser.add_argument("--seed-count", type=int, default=1000, help="products in the catalog")
+    parser.add_argument("--gateway-port", type=int, default=8080 if default_ports else 0,
+                        help="gateway port (0: any free port)")
+    parser.add_argument("--no-access-log", action="store_true",
+                        help="turn off the per-request JSON access log of every service")
+
+
+def _stack_config(args: argparse.Namespace, **extra) -> StackConfig:
+    overrides = {
+        "seed_count": args.seed_count,
+        "gateway_port": args.gateway_port,
+        "access_log": not args.no_access_log,
+        **extra,
+    }
+    if not args.gateway_port:
+        overrides.update(user_port=0, product_port=0, order_port=0)
+    return StackConfig.from_env(**overrides)
+
+
+def run_stack(args: argparse.Namespace) -> int:
+    stack = Stack(_stack_config(args))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stack.start()
+    try:
+        _print_banner(stack)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        logger.info("stopping")
+        stack.stop()
+    return 0
+
+
+def _print_banner(stack: Stack) -> None:
+    lines = ["", "The shop is running. Press Ctrl-C to stop it.", ""]
+    lines.append(f"  API (gateway)   {stack.gateway_url}/api/v1/products")
+    lines.append(f"  API docs        {stack.gateway_url}/api/v1/docs")
+    for name, process in stack.services.items():
+        lines.append(f"  {name:<15} {process.url}  (metrics {process.url}/metrics)")
+    lines.append(f"  admin user      {ADMIN_EMAIL} / {stack.admin_password}")
+    lines.append(f"  service logs    {stack.config.log_dir}/")
+    print("\n".join(lines), flush=True)
+
+
+def run_loadtest(args: argparse.Namespace) -> int:
+    # All load comes from one address, so the per-client limit is raised for this run.
+    stack = Stack(_stack_config(args, service_env={"RATE_LIMIT_PER_MINUTE": "1000000"}))
+    stack.start()
+    try:
+        return _run_locust(args, stack.gateway_url)
+    finally:
+        stack.stop()
+
+
+def _run_locust(args: argparse.Namespace, host: str) -> int:
+    args.report_dir.mkdir(parents=True, exist_ok=True)
+    prefix = args.report_dir / "loadtest"
+    command = [
+        sys.executable, "-m", "locust",
+        "--locustfile", str(args.locustfile),
+        "--headless",
+        "--host", host,
+        "--users", str(args.users),
+        "--spawn-rate", str(args.spawn_rate),
+        "--run-time", args.run_time,
+        "--stop-timeout", "10",
+        "--csv", str(prefix),
+        "--html", f"{prefix}.html",
+        "--only-summary",
+        "--loglevel", "WARNING",
+    ]
+    logger.info("running: %s", " ".join(command))
+    result = subprocess.run(command, timeout=_run_time_seconds(args.run_time) + 120)
+
+    print("\nLoad test summary (response times in ms)\n")
+    print(format_summary(read_stats(Path(f"{prefix}_stats.csv"))))
+    print(f"\nHTML report: {prefix}.html")
+    if result.returncode != 0:
+        print(f"Locust exited with code {result.returncode}: some requests failed.")
+    return result.returncode
+
+
+def _run_time_seconds(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    if text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
