@@ -17,6 +17,9 @@ VENV_PYTHON := .venv/bin/python
 
 .PHONY: help install run loadtest test lint clean
 
+# Targets for images, Kubernetes and load tests live in mk/*.mk, one file per topic.
+-include mk/*.mk
+
 help: ## Show the targets and what they do
 	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) \
 	  | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
