@@ -3,10 +3,17 @@
 import logging
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from servicekit.settings import RedisSettings
 
 logger = logging.getLogger(__name__)
+
+# redis-py 8 retries a failed command 10 times with backoff by default, which makes a
+# down Redis cost each request seconds. One immediate retry still replaces a pooled
+# connection that Redis closed.
+_RETRY_ONCE = Retry(NoBackoff(), retries=1)
 
 
 def create_redis(settings: RedisSettings) -> Redis:
@@ -16,6 +23,7 @@ def create_redis(settings: RedisSettings) -> Redis:
         socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
         health_check_interval=30,
+        retry=_RETRY_ONCE,
     )
     logger.info("redis client created")
     return client

@@ -5,18 +5,43 @@ a PostgreSQL advisory lock so that replicas starting together do not race.
 """
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from importlib import resources
 from importlib.resources.abc import Traversable
 
 import asyncpg
 
+from servicekit.errors import ServiceUnavailableError
 from servicekit.settings import DatabaseSettings
 
 logger = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same for every replica of every service.
 _MIGRATION_LOCK_ID = 0x5E0B_0001
+
+
+# Failures that mean the database cannot be reached now, as opposed to a wrong query.
+UNAVAILABLE_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+@contextlib.contextmanager
+def database_errors(database: str) -> Iterator[None]:
+    """Re-raise connection failures and timeouts as a 503 `database_unavailable` error."""
+    try:
+        yield
+    except UNAVAILABLE_ERRORS as exc:
+        raise ServiceUnavailableError(
+            f"The {database} database is unavailable; retry later.", code="database_unavailable"
+        ) from exc
 
 
 async def create_pool(settings: DatabaseSettings) -> asyncpg.Pool:
@@ -35,9 +60,9 @@ async def create_pool(settings: DatabaseSettings) -> asyncpg.Pool:
     return pool
 
 
-async def close_pool(pool: asyncpg.Pool, timeout: float = 5.0) -> None:
+async def close_pool(pool: asyncpg.Pool, timeout_seconds: float = 5.0) -> None:
     try:
-        await asyncio.wait_for(pool.close(), timeout)
+        await asyncio.wait_for(pool.close(), timeout_seconds)
     except TimeoutError:
         logger.warning("database pool did not close in time; terminating connections")
         pool.terminate()

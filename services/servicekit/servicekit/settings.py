@@ -1,7 +1,12 @@
 """Settings shared by every service, read from environment variables."""
 
-from pydantic import Field, PostgresDsn, RedisDsn
+import sys
+from typing import TypeVar
+
+from pydantic import Field, PostgresDsn, RedisDsn, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
 class ServiceSettings(BaseSettings):
@@ -50,3 +55,14 @@ class DatabaseSettings(RedisSettings):
     db_command_timeout_seconds: float = Field(default=5.0, gt=0)
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
+
+
+def load_settings(settings_class: type[SettingsT]) -> SettingsT:
+    """Read settings; on a missing or invalid variable exit 2, naming the variable."""
+    try:
+        return settings_class()
+    except ValidationError as exc:
+        for error in exc.errors():
+            variable = ".".join(str(part) for part in error["loc"]).upper()
+            print(f"Invalid configuration: {variable}: {error['msg']}", file=sys.stderr)
+        sys.exit(2)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from devstack.ports import free_port
 from devstack.process import ServiceProcess
 from devstack.pytest_plugin import next_redis_url, service_env
@@ -100,7 +99,9 @@ def test_unexpected_error_is_500_without_detail(client, sample):
 
 
 def test_body_over_limit_is_413(client):
-    response = client.post("/notes/1", content=b"x" * 4096, headers={"content-type": "application/json"})
+    response = client.post(
+        "/notes/1", content=b"x" * 4096, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["error"]["details"] == {"max_bytes": 2048}
 
@@ -110,7 +111,9 @@ def test_chunked_body_over_limit_is_413(client):
         for _ in range(10):
             yield b"x" * 1024
 
-    response = client.post("/notes/1", content=chunks(), headers={"content-type": "application/json"})
+    response = client.post(
+        "/notes/1", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
 
 

@@ -3,7 +3,6 @@ import contextlib
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-
 from servicekit.app import create_app
 from servicekit.errors import ConflictError
 from servicekit.server import run

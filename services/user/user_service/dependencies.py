@@ -1,0 +1,26 @@
+"""FastAPI dependencies that hand routes the resources opened in the lifespan."""
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+
+from user_service.passwords import Passwords
+from user_service.settings import Settings
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+def get_passwords(request: Request) -> Passwords:
+    return request.app.state.passwords
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+PasswordHashing = Annotated[Passwords, Depends(get_passwords)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
