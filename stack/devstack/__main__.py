@@ -116,14 +116,22 @@ def _run_locust(args: argparse.Namespace, host: str) -> int:
         "--only-summary",
         "--loglevel", "WARNING",
     ]
-    logger.info("running: %s", " ".join(command))
-    result = subprocess.run(command, timeout=_run_time_seconds(args.run_time) + 120)
+    log_path = args.report_dir / "locust.log"
+    logger.info("running Locust for %s; its output goes to %s", args.run_time, log_path)
+    with log_path.open("w") as log:
+        result = subprocess.run(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=_run_time_seconds(args.run_time) + 120,
+        )
 
     print("\nLoad test summary (response times in ms)\n")
     print(format_summary(read_stats(Path(f"{prefix}_stats.csv"))))
     print(f"\nHTML report: {prefix}.html")
     if result.returncode != 0:
         print(f"Locust exited with code {result.returncode}: some requests failed.")
+        print(f"Failures are listed in {prefix}_failures.csv and {log_path}.")
     return result.returncode
 
 

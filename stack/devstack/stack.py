@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 DATABASES = {"user": "shop_user", "product": "shop_product", "order": "shop_order"}
 # Redis database numbers: the product cache and the gateway's rate limits stay apart.
 REDIS_DATABASES = {"product": 0, "gateway": 1}
-ADMIN_EMAIL = "admin@shop.local"
+ADMIN_EMAIL = "admin@shop.example.com"
 
 
 @dataclass

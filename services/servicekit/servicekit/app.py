@@ -28,6 +28,7 @@ def create_app(
     routers: list[APIRouter],
     resources: Resources,
     readiness_timeout: float = 1.0,
+    builtin_docs: bool = True,
 ) -> FastAPI:
     """Build a FastAPI app with health, metrics, error envelope and request middleware."""
 
@@ -41,7 +42,8 @@ def create_app(
             logger.info("service stopping")
         logger.info("service stopped")
 
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    docs_urls = {} if builtin_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title=title, version=version, lifespan=lifespan, **docs_urls)
     app.state.settings = settings
     app.state.health = Health({}, readiness_timeout)
 
