@@ -9,6 +9,8 @@ USERS ?= 50
 SPAWN_RATE ?= 10
 RUN_TIME ?= 60s
 SEED_COUNT ?= 1000
+# Empty for a plain run; step, spike, soak or ramp-down for `make loadtest LOADTEST_SHAPE=step`.
+LOADTEST_SHAPE ?=
 PYTEST_ARGS ?=
 
 export UV_PYTHON_DOWNLOADS := never
@@ -33,7 +35,8 @@ run: install ## Start PostgreSQL, Redis and the four services; Ctrl-C stops them
 
 loadtest: install ## Main job: start the stack, run a bounded Locust test, print a summary
 	$(VENV_PYTHON) -m devstack loadtest --seed-count $(SEED_COUNT) \
-	  --users $(USERS) --spawn-rate $(SPAWN_RATE) --run-time $(RUN_TIME) --no-access-log
+	  --users $(USERS) --spawn-rate $(SPAWN_RATE) --run-time $(RUN_TIME) --no-access-log \
+	  $(if $(LOADTEST_SHAPE),--shape $(LOADTEST_SHAPE))
 
 test: install ## Run the test suite against real PostgreSQL, Redis and service processes
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)

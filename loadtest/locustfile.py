@@ -6,13 +6,33 @@ as in a real shop, with one order for every ten or so product views.
 
 URLs are grouped by route template (`/api/v1/products/[id]`) so statistics are per
 endpoint, not per product id.
+
+A load shape (step, spike, soak, ramp-down; see loadtest/profiles.py) replaces --users and
+--spawn-rate when named with `--shape NAME` or LOAD_SHAPE=NAME. When Locust quits, the run
+is checked against the SLO (loadtest/slo.py) and the exit code is 1 if it missed it.
 """
 
 import random
+import sys
 import uuid
+from pathlib import Path
 
-from locust import between, task
+from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
+
+# Locust puts only this file's folder on sys.path; the repository root makes the
+# `loadtest` package importable however Locust was started.
+_REPOSITORY_ROOT = str(Path(__file__).resolve().parent.parent)
+if _REPOSITORY_ROOT not in sys.path:
+    sys.path.insert(0, _REPOSITORY_ROOT)
+
+from loadtest.shapes import selected_shape_name, shape_class  # noqa: E402
+from loadtest.slo import (  # noqa: E402
+    DEFAULT_MAX_FAILURE_RATIO,
+    DEFAULT_MAX_P95_MS,
+    SloThresholds,
+    violations,
+)
 
 API = "/api/v1"
 # Locust counts 409 insufficient_stock as a success: selling out is normal shop behaviour.
@@ -30,12 +50,14 @@ class Catalog:
     def load(cls, client) -> None:
         if cls.product_ids:
             return
-        with client.get(f"{API}/products?limit=100", name=f"{API}/products", catch_response=True) as first:
+        first_url = f"{API}/products?limit=100"
+        with client.get(first_url, name=f"{API}/products", catch_response=True) as first:
             page = first.json()
         total = page["total"]
         items = list(page["items"])
         for offset in range(100, min(total, 1000), 100):
-            response = client.get(f"{API}/products?limit=100&offset={offset}", name=f"{API}/products")
+            url = f"{API}/products?limit=100&offset={offset}"
+            response = client.get(url, name=f"{API}/products")
             items.extend(response.json()["items"])
 
         cls.product_ids = [item["id"] for item in items]
@@ -110,7 +132,9 @@ class Shopper(FastHttpUser):
     def read_order(self) -> None:
         if self.order_ids:
             order_id = random.choice(self.order_ids)
-            self.client.get(f"{API}/orders/{order_id}", headers=self.auth, name=f"{API}/orders/[id]")
+            self.client.get(
+                f"{API}/orders/{order_id}", headers=self.auth, name=f"{API}/orders/[id]"
+            )
 
     @task(1)
     def read_profile(self) -> None:
@@ -119,3 +143,47 @@ class Shopper(FastHttpUser):
     @task(1)
     def log_in_again(self) -> None:
         self.log_in()
+
+
+_SHAPE_NAME = selected_shape_name()
+if _SHAPE_NAME:
+    SelectedShape = shape_class(_SHAPE_NAME)
+
+
+@events.init_command_line_parser.add_listener
+def add_slo_options(parser) -> None:
+    parser.add_argument(
+        "--slo-max-failure-ratio",
+        type=float,
+        default=DEFAULT_MAX_FAILURE_RATIO,
+        env_var="SLO_MAX_FAILURE_RATIO",
+        help="highest share of failed requests (0.01 = 1%%) before the exit code is 1",
+    )
+    parser.add_argument(
+        "--slo-max-p95-ms",
+        type=float,
+        default=DEFAULT_MAX_P95_MS,
+        env_var="SLO_MAX_P95_MS",
+        help="highest 95th percentile response time, in ms, before the exit code is 1",
+    )
+
+
+@events.quitting.add_listener
+def check_slo(environment, **_kwargs) -> None:
+    options = environment.parsed_options
+    if options is None:
+        return
+    thresholds = SloThresholds(options.slo_max_failure_ratio, options.slo_max_p95_ms)
+    total = environment.stats.total
+    p95 = total.get_response_time_percentile(0.95) if total.num_requests else None
+    missed = violations(total.num_requests, total.num_failures, p95, thresholds)
+
+    if missed:
+        for message in missed:
+            print(f"SLO missed: {message}", file=sys.stderr)
+        environment.process_exit_code = 1
+    elif not environment.runner.exceptions:
+        # Within the SLO, a few failed requests do not fail the run; exceptions in the
+        # locustfile itself still do, through Locust's own exit code.
+        print("SLO met", file=sys.stderr)
+        environment.process_exit_code = 0

@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     load = commands.add_parser("loadtest", help="start the stack, run Locust on it, stop it")
     _add_stack_options(load, default_ports=False)
     load.add_argument("--users", type=int, default=50, help="concurrent Locust users")
+    load.add_argument("--shape", choices=["step", "spike", "soak", "ramp-down"],
+                      help="a load shape from loadtest/profiles.py instead of --users and "
+                           "--run-time; its SHAPE_<FIELD> variables set its parameters")
     load.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     load.add_argument("--run-time", default="60s", help="Locust run time, e.g. 60s or 2m")
     load.add_argument("--report-dir", type=Path, default=Path("reports"),
@@ -107,15 +110,22 @@ def _run_locust(args: argparse.Namespace, host: str) -> int:
         "--locustfile", str(args.locustfile),
         "--headless",
         "--host", host,
-        "--users", str(args.users),
-        "--spawn-rate", str(args.spawn_rate),
-        "--run-time", args.run_time,
         "--stop-timeout", "10",
         "--csv", str(prefix),
+        "--csv-full-history",
         "--html", f"{prefix}.html",
         "--only-summary",
         "--loglevel", "WARNING",
+        # The main job passes only with no failed request at all.
+        "--slo-max-failure-ratio", "0",
     ]
+    if args.shape:
+        command += ["--shape", args.shape]
+        timeout = _shape_seconds(args.shape) + 120
+    else:
+        command += ["--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
+                    "--run-time", args.run_time]
+        timeout = _run_time_seconds(args.run_time) + 120
     log_path = args.report_dir / "locust.log"
     logger.info("running Locust for %s; its output goes to %s", args.run_time, log_path)
     with log_path.open("w") as log:
@@ -123,16 +133,36 @@ def _run_locust(args: argparse.Namespace, host: str) -> int:
             command,
             stdout=log,
             stderr=subprocess.STDOUT,
-            timeout=_run_time_seconds(args.run_time) + 120,
+            timeout=timeout,
         )
 
     print("\nLoad test summary (response times in ms)\n")
     print(format_summary(read_stats(Path(f"{prefix}_stats.csv"))))
     print(f"\nHTML report: {prefix}.html")
+    _plot(prefix)
     if result.returncode != 0:
-        print(f"Locust exited with code {result.returncode}: some requests failed.")
-        print(f"Failures are listed in {prefix}_failures.csv and {log_path}.")
+        print(f"The run missed its objective (exit code {result.returncode}); see {log_path}")
+        print(f"and {prefix}_failures.csv for failed requests.")
     return result.returncode
+
+
+def _plot(prefix: Path) -> None:
+    """Draw requests/s, latency and users over time, when the loadtest package is importable."""
+    try:
+        from loadtest.history import read_history
+        from loadtest.plots import plot_load_test
+    except ImportError as exc:
+        print(f"No plot: the loadtest package is not importable ({exc}); run from the repo root.")
+        return
+    png = plot_load_test(read_history(Path(f"{prefix}_stats_history.csv")), Path(f"{prefix}.png"),
+                         "make loadtest")
+    print(f"Plot: {png}")
+
+
+def _shape_seconds(name: str) -> int:
+    from loadtest.profiles import build_profile
+
+    return int(build_profile(name).duration_seconds)
 
 
 def _run_time_seconds(text: str) -> int:

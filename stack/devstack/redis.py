@@ -3,8 +3,8 @@
 import importlib.util
 import logging
 import os
-import socket
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -54,7 +54,9 @@ class RedisServer:
             "--databases", "64",
             "--logfile", str(self.log_file),
         ]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
         self._wait_ready(timeout)
         logger.info("redis started on port %s", self.port)
 

@@ -187,6 +187,8 @@ class Stack:
                 "SERVICE_NAME": "user",
                 "DATABASE_URL": database_urls["user"],
                 "REDIS_URL": self._redis_url("product"),
+                # Deleted users' revocations go where the gateway checks them.
+                "REVOCATION_REDIS_URL": self._redis_url("gateway"),
                 "JWT_SECRET": self.jwt_secret,
             },
             "order": {

@@ -20,6 +20,8 @@ def test_summary_lists_each_endpoint(tmp_path):
 
     assert lines[0].split() == ["endpoint", "requests", "failures", "req/s", "p50", "ms", "p95",
                                 "ms", "p99", "ms"]
-    assert lines[1].split() == ["GET", "/api/v1/products/[id]", "1200", "0", "20.0", "4", "11", "19"]
+    assert lines[1].split() == [
+        "GET", "/api/v1/products/[id]", "1200", "0", "20.0", "4", "11", "19"
+    ]
     assert lines[2].split() == ["POST", "/api/v1/orders", "90", "2", "1.5", "30", "60", "120"]
     assert lines[3].split() == ["Aggregated", "1290", "2", "21.5", "5", "14", "45"]
