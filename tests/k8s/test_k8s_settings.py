@@ -95,3 +95,19 @@ def test_migrate_init_container(overlay, service):
     assert init["migrate"]["args"] == ["migrate"]
     assert init["migrate"]["image"] == service_container(overlay, service)["image"]
     assert env["DATABASE_URL"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_prod_pins_fault_injection_off(service):
+    prod = cached_render("prod")
+    env = container_env(prod, service_container(prod, service), cached_render("dev"))
+
+    assert env.get("FAULT_INJECTION_ENABLED") == "false"
+
+
+def test_user_revocations_reach_gateway_redis():
+    dev = cached_render("dev")
+    user_env = container_env(dev, service_container(dev, "user"))
+    gateway_env = container_env(dev, service_container(dev, "gateway"))
+
+    assert user_env["REVOCATION_REDIS_URL"] == gateway_env["REDIS_URL"]

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, FastAPI
 from servicekit.app import create_app
 from servicekit.cache import close_redis, create_redis
+from servicekit.errors import AppError
 from servicekit.health import ReadinessCheck
 
 from gateway_service import docs, upstream
@@ -79,10 +80,18 @@ def _readiness_checks(settings: GatewaySettings, proxy: Proxy, redis) -> dict[st
 
 
 def _upstream_check(proxy: Proxy, service: str) -> ReadinessCheck:
+    """Pass when any replica of the service is live; the proxy retries on the others."""
+
     async def check() -> None:
-        url = f"{proxy.bases[service]}/healthz"
-        response = await upstream.call(proxy.session, service, "GET", url, headers=[], body=None)
-        if response.status != 200:
-            raise upstream.bad_gateway(service, response.status)
+        for base in proxy.upstreams[service].bases:
+            try:
+                response = await upstream.call(
+                    proxy.session, service, "GET", f"{base}/healthz", headers=[], body=None
+                )
+            except AppError:
+                continue
+            if response.status == 200:
+                return
+        raise upstream.upstream_unavailable(service)
 
     return check

@@ -67,7 +67,7 @@ class CombinedOpenAPI:
 
     async def _fetch(self, service: str) -> dict | str:
         """Return the service's description, or the error code when it cannot be had."""
-        url = f"{self._proxy.bases[service]}/openapi.json"
+        url = f"{self._proxy.upstreams[service].next_base()}/openapi.json"
         try:
             response = await upstream.call(
                 self._proxy.session, service, "GET", url, headers=[], body=None
@@ -131,8 +131,44 @@ def _public_operations(service: str, path: str, operations: dict) -> dict[str, A
         operation.setdefault("tags", [service])
         if route.auth_required:
             operation["security"] = [{"bearerAuth": []}]
+        operation["responses"] = {**_gateway_responses(route), **operation.get("responses", {})}
         exposed[method] = operation
     return exposed
+
+
+# The envelope inline, so it does not depend on the name a service gives its schema.
+_ENVELOPE_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+        }
+    },
+}
+# Statuses the gateway itself answers with, whatever the service behind the route does.
+_GATEWAY_STATUSES = {
+    "429": "Too many requests from this client; retry after `Retry-After` seconds.",
+    "502": "The service behind this route failed.",
+    "503": "The service behind this route is unavailable, or its circuit breaker is open.",
+    "504": "The service behind this route did not answer in time.",
+}
+
+
+def _gateway_responses(route) -> dict[str, Any]:
+    statuses = dict(_GATEWAY_STATUSES)
+    if route.auth_required:
+        statuses["401"] = "Missing, invalid or expired bearer token."
+    if route.method in ("POST", "PUT", "PATCH"):
+        statuses["413"] = "The body is larger than the gateway accepts."
+    content = {"application/json": {"schema": _ENVELOPE_SCHEMA}}
+    return {status: {"description": text, "content": content} for status, text in statuses.items()}
 
 
 def _schema_renames(schemas: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:

@@ -12,12 +12,14 @@ from servicekit.errors import InvalidRequestError, NotFoundError, UnauthorizedEr
 from servicekit.logs import request_id_var
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
-from yarl import URL
 
 from gateway_service import upstream
-from gateway_service.auth import Identity, TokenVerifier
+from gateway_service.auth import Identity, TokenVerifier, invalid_token_error
+from gateway_service.breaker import CircuitBreaker
 from gateway_service.clients import client_address
-from gateway_service.ratelimit import RateLimiter
+from gateway_service.ratelimit import Decision, RateLimiter
+from gateway_service.replicas import RetryPolicy, ServiceUpstream
+from gateway_service.retries import RetryBudget
 from gateway_service.settings import GatewaySettings
 
 PREFIX = "/api/v1"
@@ -54,28 +56,36 @@ _DROPPED_RESPONSE_HEADERS = frozenset(
     }
 )
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
 _DOT_SEGMENTS = frozenset({".", ".."})
 
 
 @dataclass(frozen=True)
 class PublicRoute:
-    """One public route: method, path under /api/v1, service, and whether it needs a token."""
+    """One public route: method, path under /api/v1, service, and whether it needs a token.
+
+    `idempotent_with_key` marks a POST that the service replays for a repeated
+    Idempotency-Key, so the gateway may retry it after a closed connection when the
+    client sent a key.
+    """
 
     method: str
     path: str
     service: str
     auth_required: bool
+    idempotent_with_key: bool = False
 
 
 PUBLIC_ROUTES = (
     PublicRoute("POST", "/users", "user", False),
     PublicRoute("POST", "/auth/token", "user", False),
     PublicRoute("GET", "/users/me", "user", True),
+    PublicRoute("DELETE", "/users/me", "user", True),
     PublicRoute("GET", "/products", "product", False),
     PublicRoute("POST", "/products", "product", True),
     PublicRoute("GET", "/products/{product_id}", "product", False),
     PublicRoute("PATCH", "/products/{product_id}", "product", True),
-    PublicRoute("POST", "/orders", "order", True),
+    PublicRoute("POST", "/orders", "order", True, idempotent_with_key=True),
     PublicRoute("GET", "/orders", "order", True),
     PublicRoute("GET", "/orders/{order_id}", "order", True),
     PublicRoute("POST", "/orders/{order_id}/cancel", "order", True),
@@ -86,7 +96,7 @@ class Proxy:
     """State every proxied request shares; the lifespan attaches the session and limiter."""
 
     def __init__(self, settings: GatewaySettings) -> None:
-        self.bases = {name: settings.upstream_base(name) for name in upstream.SERVICES}
+        self.upstreams = {name: _service_upstream(settings, name) for name in upstream.SERVICES}
         self.verifier = TokenVerifier(
             settings.jwt_secret.get_secret_value(), cache_size=settings.token_cache_size
         )
@@ -101,6 +111,31 @@ class Proxy:
         ]
 
 
+def _service_upstream(settings: GatewaySettings, service: str) -> ServiceUpstream:
+    breaker = CircuitBreaker(
+        service,
+        failure_threshold=settings.circuit_failure_threshold,
+        window_seconds=settings.circuit_window_seconds,
+        reset_seconds=settings.circuit_reset_seconds,
+    )
+    budget = RetryBudget(
+        ratio=settings.upstream_retry_budget_ratio,
+        window_seconds=settings.upstream_retry_budget_window_seconds,
+        min_retries=settings.upstream_retry_budget_min_retries,
+    )
+    policy = RetryPolicy(
+        max_retries=settings.upstream_max_retries,
+        backoff_base_seconds=settings.upstream_retry_backoff_seconds,
+        backoff_max_seconds=settings.upstream_retry_backoff_max_seconds,
+        connect_timeout_seconds=settings.upstream_connect_timeout_seconds,
+        total_timeout_seconds=settings.upstream_timeout_seconds,
+        replica_skip_seconds=settings.upstream_replica_skip_seconds,
+    )
+    return ServiceUpstream(
+        service, settings.upstream_bases(service), breaker=breaker, budget=budget, policy=policy
+    )
+
+
 class _Endpoint:
     """ASGI endpoint for one public route."""
 
@@ -109,34 +144,47 @@ class _Endpoint:
         self.service = route.service
         self.auth_required = route.auth_required
         self.reads_body = route.method in _METHODS_WITH_BODY
+        self.idempotent_with_key = route.idempotent_with_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         proxy = self.proxy
         headers, authorization = _forwarded_headers(scope)
 
         identity = self._identify(authorization)
+        decision = await self._check_limit(scope, identity)
+        if decision is not None and decision.revoked:
+            if self.auth_required:
+                raise invalid_token_error("its user account was deleted")
+            identity = None
         if identity is not None:
             headers.extend(identity.headers)
 
-        if identity is not None:
-            client = f"user:{identity.user_id}"
-        else:
-            client = f"ip:{client_address(scope, proxy.trusted_proxies)}"
-        decision = await proxy.limiter.check(client)
-
         body = await _read_body(receive) if self.reads_body else None
-        response = await upstream.call(
+        response = await proxy.upstreams[self.service].send(
             proxy.session,
-            self.service,
             scope["method"],
-            _upstream_url(proxy.bases[self.service], scope),
+            _upstream_target(scope),
             headers=headers,
             body=body,
+            idempotent=self._idempotent(scope["method"], headers),
         )
         if response.status >= 500:
             raise upstream.bad_gateway(self.service, response.status)
 
         await _send_response(send, response, decision.headers if decision else ())
+
+    async def _check_limit(self, scope: Scope, identity: Identity | None) -> Decision | None:
+        if identity is None:
+            client = f"ip:{client_address(scope, self.proxy.trusted_proxies)}"
+            return await self.proxy.limiter.check(client)
+        return await self.proxy.limiter.check(
+            f"user:{identity.user_id}", user_id=identity.user_id
+        )
+
+    def _idempotent(self, method: str, headers: list[tuple[str, str]]) -> bool:
+        if method in _SAFE_METHODS:
+            return True
+        return self.idempotent_with_key and any(name == "idempotency-key" for name, _ in headers)
 
     def _identify(self, authorization: bytes | None) -> Identity | None:
         if self.auth_required:
@@ -163,7 +211,8 @@ def _forwarded_headers(scope: Scope) -> tuple[list, bytes | None]:
     return headers, authorization
 
 
-def _upstream_url(base: str, scope: Scope) -> URL:
+def _upstream_target(scope: Scope) -> str:
+    """Return the path and query to request upstream, percent-encoded as the client sent it."""
     for value in scope["path_params"].values():
         if value in _DOT_SEGMENTS:
             raise NotFoundError(f"No route matches {scope['method']} {scope['path']}.")
@@ -174,10 +223,7 @@ def _upstream_url(base: str, scope: Scope) -> URL:
         target += b"?" + scope["query_string"]
     if not target.isascii():
         raise InvalidRequestError("The request target must be ASCII, percent-encoded.")
-
-    # encoded=True passes the client's percent-encoding through as it is, and skips
-    # yarl's requoting on this hot path.
-    return URL(base + target.decode("ascii"), encoded=True)
+    return target.decode("ascii")
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -2,14 +2,22 @@
 
 Each transport failure becomes a gateway error that names the service, never its URL or
 the exception text: refused → 503, timed out → 504, broken or 5xx response → 502.
+ServiceUpstream adds replicas, retries and the circuit breaker on top of `call`.
 """
 
 import asyncio
+import enum
 import logging
 from dataclasses import dataclass
 
 import aiohttp
-from servicekit.errors import BadGatewayError, GatewayTimeoutError, ServiceUnavailableError
+from servicekit.errors import (
+    AppError,
+    BadGatewayError,
+    GatewayTimeoutError,
+    ServiceUnavailableError,
+)
+from yarl import URL
 
 from gateway_service.settings import GatewaySettings
 
@@ -55,31 +63,80 @@ async def close_session(session: aiohttp.ClientSession) -> None:
     logger.info("upstream session closed")
 
 
+class FailureKind(enum.Enum):
+    """How a call failed, which decides whether it may be retried."""
+
+    # No connection was established, so the service saw nothing: safe to retry any request.
+    CONNECT = "connect"
+    # The connection closed or reset before a response: the service may have acted.
+    CLOSED = "closed"
+    # No response within the timeout: the service may still be acting.
+    TIMEOUT = "timeout"
+    # A response arrived but could not be read.
+    BROKEN = "broken"
+
+
+class UpstreamCallError(Exception):
+    """A failed call: the client's error and how the call failed."""
+
+    def __init__(self, error: AppError, kind: FailureKind) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.kind = kind
+
+
 async def call(
     session: aiohttp.ClientSession,
     service: str,
     method: str,
-    url: str,
+    url: str | URL,
     *,
     headers: list[tuple[str, str]],
     body: bytes | None,
 ) -> UpstreamResponse:
     """Send one request to a service and read the whole response."""
     try:
+        return await send_once(session, service, method, url, headers=headers, body=body)
+    except UpstreamCallError as exc:
+        raise exc.error from exc.__cause__
+
+
+async def send_once(
+    session: aiohttp.ClientSession,
+    service: str,
+    method: str,
+    url: str | URL,
+    *,
+    headers: list[tuple[str, str]],
+    body: bytes | None,
+    client_timeout: aiohttp.ClientTimeout | None = None,
+) -> UpstreamResponse:
+    """Send one request; raise UpstreamCallError on a transport failure."""
+    options = {"timeout": client_timeout} if client_timeout is not None else {}
+    try:
         async with session.request(
-            method, url, headers=headers, data=body, allow_redirects=False
+            method, url, headers=headers, data=body, allow_redirects=False, **options
         ) as response:
             payload = await response.read()
             return UpstreamResponse(response.status, response.raw_headers, payload)
     except aiohttp.ClientConnectorError as exc:
-        raise upstream_unavailable(service) from exc
+        raise UpstreamCallError(upstream_unavailable(service), FailureKind.CONNECT) from exc
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise UpstreamCallError(upstream_timeout(service), FailureKind.CONNECT) from exc
     except TimeoutError as exc:
-        raise upstream_timeout(service) from exc
+        raise UpstreamCallError(upstream_timeout(service), FailureKind.TIMEOUT) from exc
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        _log_broken(service, exc)
+        raise UpstreamCallError(bad_gateway(service), FailureKind.CLOSED) from exc
     except (aiohttp.ClientError, asyncio.IncompleteReadError) as exc:
-        logger.warning(
-            "upstream response broken", extra={"service": service, "error": type(exc).__name__}
-        )
-        raise bad_gateway(service) from exc
+        _log_broken(service, exc)
+        raise UpstreamCallError(bad_gateway(service), FailureKind.BROKEN) from exc
+
+
+def _log_broken(service: str, exc: BaseException) -> None:
+    logger.warning(
+        "upstream response broken", extra={"upstream": service, "error": type(exc).__name__}
+    )
 
 
 def upstream_unavailable(service: str) -> ServiceUnavailableError:

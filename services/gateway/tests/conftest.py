@@ -12,7 +12,7 @@ import pytest
 from devstack.ports import free_port
 from devstack.process import ServiceProcess
 from devstack.pytest_plugin import TEST_JWT_SECRET, next_redis_url, service_env
-from gateway_testing import gateway_env
+from gateway_testing import gateway_env, product_env
 
 
 @dataclass
@@ -33,7 +33,13 @@ def _start(module: str, name: str, env: dict[str, str]) -> ServiceProcess:
 
 
 @pytest.fixture(scope="session")
-def backend(postgres, redis_server) -> Iterator[Backend]:
+def gateway_redis_url(redis_server) -> str:
+    """The session gateway's Redis database, where the user service writes revocations."""
+    return next_redis_url(redis_server)
+
+
+@pytest.fixture(scope="session")
+def backend(postgres, redis_server, gateway_redis_url) -> Iterator[Backend]:
     started: list[ServiceProcess] = []
     try:
         user = _start(
@@ -43,6 +49,7 @@ def backend(postgres, redis_server) -> Iterator[Backend]:
                 "user",
                 database_url=postgres.create_database("gateway_user", recreate=True),
                 redis_url=next_redis_url(redis_server),
+                revocation_redis_url=gateway_redis_url,
                 jwt_secret=TEST_JWT_SECRET,
             ),
         )
@@ -66,19 +73,11 @@ def backend(postgres, redis_server) -> Iterator[Backend]:
             process.kill()
 
 
-def product_env(postgres, redis_server, database: str = "gateway_product") -> dict[str, str]:
-    return service_env(
-        "product",
-        database_url=postgres.create_database(database, recreate=True),
-        redis_url=next_redis_url(redis_server),
-    )
-
-
 @pytest.fixture(scope="session")
-def gateway(backend, redis_server) -> Iterator[ServiceProcess]:
+def gateway(backend, gateway_redis_url) -> Iterator[ServiceProcess]:
     """A gateway in front of the real services, with limits no test reaches."""
     env = gateway_env(
-        next_redis_url(redis_server),
+        gateway_redis_url,
         user=backend.user.url,
         product=backend.product.url,
         order=backend.order.url,
@@ -90,8 +89,13 @@ def gateway(backend, redis_server) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="module")
 def lone_gateway(redis_server) -> Iterator[ServiceProcess]:
-    """A gateway whose services are all unreachable, for checks made before any call."""
-    process = _start("gateway_service", "gateway-lone", gateway_env(next_redis_url(redis_server)))
+    """A gateway whose services are all unreachable, for checks made before any call.
+
+    Its circuit breakers never open, so each request reaches the refused connection and
+    the tests see the plain `upstream_unavailable` error.
+    """
+    env = gateway_env(next_redis_url(redis_server), circuit_failure_threshold="1000000")
+    process = _start("gateway_service", "gateway-lone", env)
     yield process
     process.kill()
 

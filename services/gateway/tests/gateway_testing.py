@@ -7,7 +7,7 @@ import uuid
 
 import jwt
 from devstack.ports import free_port
-from devstack.pytest_plugin import TEST_JWT_SECRET, service_env
+from devstack.pytest_plugin import TEST_JWT_SECRET, next_redis_url, service_env
 
 ISSUER = "shop-user-service"
 AUDIENCE = "shop"
@@ -64,4 +64,12 @@ def gateway_env(
         jwt_secret=TEST_JWT_SECRET,
         redis_url=redis_url,
         **extra,
+    )
+
+
+def product_env(postgres, redis_server, database: str = "gateway_product") -> dict[str, str]:
+    return service_env(
+        "product",
+        database_url=postgres.create_database(database, recreate=True),
+        redis_url=next_redis_url(redis_server),
     )

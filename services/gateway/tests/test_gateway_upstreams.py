@@ -9,9 +9,7 @@ import httpx
 import pytest
 from devstack.ports import free_port
 from devstack.pytest_plugin import next_redis_url
-from gateway_testing import bearer, gateway_env, make_token
-
-from conftest import product_env
+from gateway_testing import bearer, gateway_env, make_token, product_env
 
 ADMIN = bearer(make_token(role="admin"))
 

@@ -5,6 +5,9 @@ untouched for half a second, so they can stop and kill them.
 """
 
 import concurrent.futures
+import os
+import signal
+import time
 import uuid
 from collections.abc import Callable
 
@@ -204,3 +207,143 @@ def test_order_service_stops_cleanly(
 
     assert exit_code == 0
     assert "recovery loop stopped" in order.logs()
+
+
+def assert_reconciled(
+    postgres: PostgresServer, database: str, product_url: str, seeded: dict[int, int]
+) -> None:
+    """No order is left unsettled, and each product's stock plus confirmed units is its seed."""
+    for status in ("pending", "rejecting", "cancelling"):
+        assert count_orders(postgres, database, status) == 0, f"orders left {status}"
+    for product_id, stock in seeded.items():
+        held = confirmed_quantity(postgres, database, product_id)
+        assert read_stock(product_url, product_id) + held == stock, f"product {product_id}"
+
+
+def _place_in_background(executor, url: str, user_id: str, body: dict):
+    return executor.submit(
+        httpx.post,
+        f"{url}/orders",
+        json=body,
+        headers=user_headers(user_id, key=new_key()),
+        timeout=30,
+    )
+
+
+def test_order_killed_before_reservation_settles(
+    postgres: PostgresServer, redis_server: RedisServer, start_service: StartService
+) -> None:
+    name = "recovery_kill_early"
+    product = start_product(postgres, redis_server, start_service, name)
+    seeded = {create_product(product.url, stock=10): 10, create_product(product.url, stock=4): 4}
+    env = recovery_env(postgres, redis_server, name, product)
+    order = start_service("order_service", env)
+    user_id = str(uuid.uuid4())
+    body = order_body(*((product_id, 2) for product_id in seeded))
+
+    # The product service is paused, so the saga stops after inserting the pending
+    # order, with its reservation request unanswered.
+    os.kill(product.process.pid, signal.SIGSTOP)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+            request = _place_in_background(executor, order.url, user_id, body)
+            order_id = wait_for_log(order, "order created")["order_id"]
+            order.kill()
+            with pytest.raises(httpx.TransportError):
+                request.result(timeout=10)
+    finally:
+        os.kill(product.process.pid, signal.SIGCONT)
+
+    restarted = start_service("order_service", env)
+    with httpx.Client() as client:
+        settled = wait_for_order(client, restarted.url, user_id=user_id, order_id=order_id)
+
+    assert settled["status"] in ("confirmed", "rejected")
+    assert_reconciled(postgres, f"{name}_order", product.url, seeded)
+
+
+def test_product_killed_during_reservation_settles(
+    postgres: PostgresServer, redis_server: RedisServer, start_service: StartService
+) -> None:
+    name = "recovery_product_kill"
+    product = start_product(postgres, redis_server, start_service, name)
+    seeded = {create_product(product.url, stock=6): 6}
+    order = start_service("order_service", recovery_env(postgres, redis_server, name, product))
+    user_id = str(uuid.uuid4())
+
+    os.kill(product.process.pid, signal.SIGSTOP)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        request = _place_in_background(
+            executor, order.url, user_id, order_body((next(iter(seeded)), 5))
+        )
+        order_id = wait_for_log(order, "order created")["order_id"]
+        product.kill()
+        response = request.result(timeout=20)
+
+    assert response.status_code == 503, response.text
+    product.start()
+    with httpx.Client() as client:
+        settled = wait_for_order(client, order.url, user_id=user_id, order_id=order_id)
+
+    assert settled["status"] == "rejected"
+    assert_reconciled(postgres, f"{name}_order", product.url, seeded)
+
+
+@pytest.mark.parametrize("victim", ["order", "product"])
+def test_killed_during_cancel_finishes(
+    postgres: PostgresServer,
+    redis_server: RedisServer,
+    start_service: StartService,
+    victim: str,
+) -> None:
+    name = f"recovery_cancel_kill_{victim}"
+    product = start_product(postgres, redis_server, start_service, name)
+    seeded = {create_product(product.url, stock=8): 8}
+    env = recovery_env(postgres, redis_server, name, product)
+    order = start_service("order_service", env)
+    user_id = str(uuid.uuid4())
+    created = httpx.post(
+        f"{order.url}/orders",
+        json=order_body((next(iter(seeded)), 3)),
+        headers=user_headers(user_id, key=new_key()),
+    ).json()
+    assert created["status"] == "confirmed"
+
+    # Paused, the product service holds the release; the cancel waits in `cancelling`.
+    os.kill(product.process.pid, signal.SIGSTOP)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        request = executor.submit(
+            httpx.post,
+            f"{order.url}/orders/{created['id']}/cancel",
+            headers=user_headers(user_id),
+            timeout=30,
+        )
+        assert wait_until_status(postgres, f"{name}_order", created["id"], "cancelling")
+        if victim == "order":
+            order.kill()
+            os.kill(product.process.pid, signal.SIGCONT)
+            with pytest.raises(httpx.TransportError):
+                request.result(timeout=10)
+            order = start_service("order_service", env)
+        else:
+            product.kill()
+            assert request.result(timeout=20).status_code == 503
+            product.start()
+
+    with httpx.Client() as client:
+        settled = wait_for_order(client, order.url, user_id=user_id, order_id=created["id"])
+
+    assert settled["status"] == "cancelled"
+    assert_reconciled(postgres, f"{name}_order", product.url, seeded)
+
+
+def wait_until_status(
+    postgres: PostgresServer, database: str, order_id: str, status: str, timeout: float = 10.0
+) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = postgres.psql(f"SELECT status FROM orders WHERE id = '{order_id}'", database)
+        if current.strip() == status:
+            return True
+        time.sleep(0.05)
+    return False

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from servicekit import health
 from servicekit.errors import install_error_handlers
+from servicekit.faults import FaultInjector
 from servicekit.health import Health, ReadinessCheck
 from servicekit.metrics import metrics_endpoint
 from servicekit.middleware import RequestContextMiddleware
@@ -53,13 +54,23 @@ def create_app(
         app.include_router(router)
 
     install_error_handlers(app)
+    routes = _matchable_routes(app, [health.router, *routers])
+    app.state.matchable_routes = routes
     app.add_middleware(
         RequestContextMiddleware,
-        routes=_matchable_routes(app, [health.router, *routers]),
+        routes=routes,
         max_body_bytes=settings.max_body_bytes,
         access_log=settings.access_log,
+        faults=_fault_injector(settings, routes),
     )
     return app
+
+
+def _fault_injector(settings: ServiceSettings, routes: list) -> FaultInjector | None:
+    if not settings.fault_injection_enabled:
+        return None
+    templates = {route.path for route in routes if hasattr(route, "path")}
+    return FaultInjector(settings.fault_injection_rules, templates)
 
 
 def _matchable_routes(app: FastAPI, routers: list[APIRouter]) -> list:

@@ -15,6 +15,14 @@ USER_ID_HEADER = "X-User-ID"
 USER_ROLE_HEADER = "X-User-Role"
 ADMIN_ROLE = "admin"
 
+# The user service writes this Redis key when it deletes a user, with a TTL of the longest
+# access-token lifetime; the gateway rejects that user's tokens while the key exists.
+_REVOKED_USER_KEY = "revoked-user:{}"
+
+
+def revoked_user_key(user_id: str | UUID) -> str:
+    return _REVOKED_USER_KEY.format(user_id)
+
 
 async def require_user_id(
     x_user_id: Annotated[str | None, Header(include_in_schema=False)] = None,

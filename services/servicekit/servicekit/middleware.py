@@ -15,6 +15,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.errors import error_body
+from servicekit.faults import FaultInjector
 from servicekit.logs import request_id_var
 from servicekit.metrics import IN_FLIGHT, LATENCY, REQUESTS
 
@@ -28,12 +29,19 @@ _UNMATCHED_ROUTE = "unmatched"
 
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, *, routes: list, max_body_bytes: int, access_log: bool
+        self,
+        app: ASGIApp,
+        *,
+        routes: list,
+        max_body_bytes: int,
+        access_log: bool,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.app = app
         self.routes = routes
         self.max_body_bytes = max_body_bytes
         self.access_log = access_log
+        self.faults = faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,7 +77,9 @@ class RequestContextMiddleware:
         try:
             if _declared_length(scope) > self.max_body_bytes:
                 await reject_too_large()
-            else:
+            elif self.faults is None or not await self._inject_fault(
+                method, route, send_with_context
+            ):
                 limited = _limit_body(receive, self.max_body_bytes, reject_too_large)
                 await self.app(scope, limited, send_with_context)
         except Exception:
@@ -84,6 +94,11 @@ class RequestContextMiddleware:
             LATENCY.labels(method, route).observe(elapsed)
             if self.access_log:
                 _log_access(method, route, scope, status, elapsed)
+
+    async def _inject_fault(self, method: str, route: str, send: Send) -> bool:
+        """Apply the route's fault rule; return True when it sent a failed response."""
+        rule = self.faults.rule_for(method, route)
+        return rule is not None and await self.faults.apply(rule, send)
 
     def _route_template(self, scope: Scope) -> str:
         for route in self.routes:

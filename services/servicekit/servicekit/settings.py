@@ -6,6 +6,8 @@ from typing import TypeVar
 from pydantic import Field, PostgresDsn, RedisDsn, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.faults import FaultRule
+
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
@@ -34,6 +36,17 @@ class ServiceSettings(BaseSettings):
     )
     graceful_timeout_seconds: float = Field(
         default=20.0, gt=0, description="Longest wait for in-flight requests at shutdown."
+    )
+    fault_injection_enabled: bool = Field(
+        default=False,
+        description="Apply FAULT_INJECTION_RULES, for demos only; keep false in production.",
+    )
+    fault_injection_rules: list[FaultRule] = Field(
+        default_factory=list,
+        description=(
+            'JSON list of {"route", "method", "latency_ms", "error_rate", "error_status"};'
+            " ignored unless FAULT_INJECTION_ENABLED is true."
+        ),
     )
 
 

@@ -6,6 +6,7 @@ import asyncpg
 from fastapi import Depends, Request
 
 from user_service.passwords import Passwords
+from user_service.revocations import Revocations
 from user_service.settings import Settings
 
 
@@ -21,6 +22,11 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_revocations(request: Request) -> Revocations:
+    return request.app.state.revocations
+
+
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
 PasswordHashing = Annotated[Passwords, Depends(get_passwords)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+TokenRevocations = Annotated[Revocations, Depends(get_revocations)]

@@ -50,6 +50,13 @@ async def fetch_user(pool: asyncpg.Pool, *, user_id: UUID) -> asyncpg.Record:
     return row
 
 
+async def delete_user(pool: asyncpg.Pool, *, user_id: UUID) -> None:
+    with database_errors("user"):
+        deleted = await pool.fetchval("DELETE FROM users WHERE id = $1 RETURNING id", user_id)
+    if deleted is None:
+        raise errors.user_not_found(str(user_id))
+
+
 async def upsert_admin(
     connection: asyncpg.Connection, *, email: str, name: str, password_hash: str
 ) -> tuple[asyncpg.Record, bool]:

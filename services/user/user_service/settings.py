@@ -1,6 +1,6 @@
 """User service settings, read from environment variables."""
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, RedisDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from servicekit.settings import DatabaseSettings, ServiceSettings
 
@@ -43,6 +43,13 @@ class Settings(ServiceSettings, CommandSettings):
     service_name: str = "user"
     jwt_secret: SecretStr = Field(description="HS256 signing key, at least 32 characters.")
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    revocation_redis_url: RedisDsn | None = Field(
+        default=None,
+        description=(
+            "Redis database where deleted users' token revocations go: the gateway's"
+            " REDIS_URL, because the gateway reads them there. Defaults to REDIS_URL."
+        ),
+    )
 
     @field_validator("jwt_secret")
     @classmethod
