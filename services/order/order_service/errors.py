@@ -1,5 +1,6 @@
 """The order service's client errors, built on servicekit's domain errors."""
 
+from typing import Any
 from uuid import UUID
 
 from servicekit.errors import (
@@ -10,6 +11,7 @@ from servicekit.errors import (
     ServiceUnavailableError,
     UnprocessableError,
 )
+from servicekit.openapi import error_responses as openapi_error_responses
 
 from order_service.domain import Order, OrderError
 
@@ -17,6 +19,20 @@ IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
 # Seconds a client should wait before asking again about an order still in flight.
 RETRY_AFTER_SECONDS = "1"
+
+_STATUS_DESCRIPTIONS = {
+    401: "Missing or invalid caller identity.",
+    404: "Not found, or another user's order.",
+    409: "Conflict with the current state.",
+    400: "The body is not valid JSON.",
+    422: "Invalid request; `details` lists `{field, reason}` per invalid field.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Describe error statuses in OpenAPI with the envelope, 400, 401 and 422 included."""
+    return openapi_error_responses(401, *statuses, descriptions=_STATUS_DESCRIPTIONS)
+
 
 _ERROR_CLASSES: dict[int, type[AppError]] = {
     404: NotFoundError,

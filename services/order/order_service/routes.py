@@ -8,13 +8,17 @@ from servicekit.identity import require_user_id
 
 from order_service import repository
 from order_service.cancellation import cancel_order as cancel_user_order
-from order_service.errors import IDEMPOTENCY_KEY_HEADER, order_not_found
+from order_service.errors import IDEMPOTENCY_KEY_HEADER, error_responses, order_not_found
 from order_service.saga import OrderPlacement, place_order
 from order_service.schemas import OrderCreate, OrderList, OrderPublic
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 UserId = Annotated[UUID, Depends(require_user_id)]
+
+# Deep offsets make PostgreSQL read and discard every skipped row; the bound also keeps the
+# value inside the bigint that OFFSET takes.
+MAX_OFFSET = 10_000
 
 # 1 to 255 visible ASCII characters (0x21-0x7E): no spaces, no control characters.
 IdempotencyKey = Annotated[
@@ -23,7 +27,8 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("", status_code=201, response_model=OrderPublic)
+# 404 and 409: an unknown product or too little stock, or the same key still in progress.
+@router.post("", status_code=201, response_model=OrderPublic, responses=error_responses(404, 409))
 async def create_order(
     body: OrderCreate, request: Request, user_id: UserId, idempotency_key: IdempotencyKey
 ) -> OrderPublic:
@@ -39,12 +44,12 @@ async def create_order(
     return OrderPublic.from_order(order)
 
 
-@router.get("", response_model=OrderList)
+@router.get("", response_model=OrderList, responses=error_responses())
 async def list_orders(
     request: Request,
     user_id: UserId,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> OrderList:
     """List the caller's orders, newest first."""
     orders, total = await repository.list_orders(
@@ -54,7 +59,7 @@ async def list_orders(
     return OrderList(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{order_id}", response_model=OrderPublic)
+@router.get("/{order_id}", response_model=OrderPublic, responses=error_responses(404))
 async def read_order(order_id: UUID, request: Request, user_id: UserId) -> OrderPublic:
     """Read one of the caller's orders."""
     order = await repository.find_order(request.app.state.pool, order_id=order_id, user_id=user_id)
@@ -63,7 +68,7 @@ async def read_order(order_id: UUID, request: Request, user_id: UserId) -> Order
     return OrderPublic.from_order(order)
 
 
-@router.post("/{order_id}/cancel", response_model=OrderPublic)
+@router.post("/{order_id}/cancel", response_model=OrderPublic, responses=error_responses(404, 409))
 async def cancel_order(order_id: UUID, request: Request, user_id: UserId) -> OrderPublic:
     """Cancel a confirmed order and give its stock back; repeating it is harmless."""
     order = await cancel_user_order(

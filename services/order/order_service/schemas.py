@@ -1,25 +1,36 @@
 """Request and response bodies of the order API."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from order_service.domain import Order, OrderItem, OrderStatus
 
-# product ids are PostgreSQL bigint in the product service.
-MAX_PRODUCT_ID = 2**63 - 1
+# Product ids are PostgreSQL bigint in the product service, but its API accepts them only up to
+# 2^53 - 1, the largest integer that JSON clients reading IEEE doubles keep exact.
+MAX_PRODUCT_ID = 2**53 - 1
 MAX_QUANTITY = 1000
 MAX_ITEMS = 100
 
 
+def integral_float_to_int(value: Any) -> Any:
+    """Take 5.0 as 5, because JSON Schema's "integer" type (RFC 8259 numbers) includes it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# strict: "5", 5.5 or true is an error, not a number.
+StrictCount = Annotated[int, BeforeValidator(integral_float_to_int)]
+
+
 class OrderItemCreate(BaseModel):
-    # strict: "5" or 5.0 or true is an error, not a quantity.
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    product_id: int = Field(gt=0, le=MAX_PRODUCT_ID)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    product_id: StrictCount = Field(gt=0, le=MAX_PRODUCT_ID)
+    quantity: StrictCount = Field(ge=1, le=MAX_QUANTITY)
 
 
 class OrderCreate(BaseModel):

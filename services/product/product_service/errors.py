@@ -1,6 +1,23 @@
-"""Domain errors of the product service, with their error codes."""
+"""Domain errors of the product service, with their error codes and their OpenAPI description."""
+
+from typing import Any
 
 from servicekit.errors import ConflictError, NotFoundError
+from servicekit.openapi import error_responses as openapi_error_responses
+
+_STATUS_DESCRIPTIONS = {
+    401: "Missing or invalid caller identity.",
+    403: "The caller lacks the admin role.",
+    404: "Not found.",
+    409: "Conflict with the current state.",
+    400: "The body is not valid JSON.",
+    422: "Invalid request; `details` lists `{field, reason}` per invalid field.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Describe error statuses in OpenAPI with the envelope, 400 and 422 included."""
+    return openapi_error_responses(*statuses, descriptions=_STATUS_DESCRIPTIONS)
 
 
 def product_not_found(product_id: int) -> NotFoundError:

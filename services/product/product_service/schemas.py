@@ -4,19 +4,53 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from servicekit.text import NO_NUL_SCHEMA, reject_unstorable
 
 # PostgreSQL bigint and integer bounds, so that a valid body never overflows a column.
 MAX_BIGINT = 2**63 - 1
 MAX_INTEGER = 2**31 - 1
+# Product ids are bigint, but JSON numbers above 2^53 - 1 lose precision in clients that read
+# them as IEEE doubles (RFC 8259 section 6), so the API accepts ids up to that bound only.
+MAX_ID = 2**53 - 1
 
-ProductId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+
+def storable_text(**constraints: int) -> Any:
+    """Return a str type with these length constraints that rejects unstorable characters."""
+    return Annotated[
+        str,
+        Field(**constraints, json_schema_extra=NO_NUL_SCHEMA),
+        AfterValidator(reject_unstorable),
+    ]
+
+
+def integral_float_to_int(value: Any) -> Any:
+    """Take 5.0 as 5, because JSON Schema's "integer" type includes it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def strict_int(**bounds: int) -> Any:
+    """Return an int type with these bounds that rejects "5", 5.5 and true."""
+    return Annotated[int, Field(strict=True, **bounds), BeforeValidator(integral_float_to_int)]
+
+
+ProductId = strict_int(ge=1, le=MAX_ID)
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Description = Annotated[str, Field(max_length=2000)]
-Category = Annotated[str, Field(min_length=1, max_length=50)]
-PriceCents = Annotated[int, Field(ge=0, le=MAX_INTEGER)]
-Stock = Annotated[int, Field(ge=0, le=MAX_INTEGER)]
+Name = storable_text(min_length=1, max_length=200)
+Description = storable_text(max_length=2000)
+Category = storable_text(min_length=1, max_length=50)
+PriceCents = strict_int(ge=0, le=MAX_INTEGER)
+Stock = strict_int(ge=0, le=MAX_INTEGER)
 
 
 class ProductCreate(BaseModel):
@@ -30,10 +64,24 @@ class ProductCreate(BaseModel):
     stock: Stock
 
 
+def _describe_partial_update(schema: dict[str, Any]) -> None:
+    """Make the JSON schema say what the validators enforce: no null, at least one field.
+
+    The None defaults only mark a field as not sent, but pydantic lists null in each field's
+    anyOf, so it is taken out here.
+    """
+    for name, field_schema in schema["properties"].items():
+        variants = [item for item in field_schema.pop("anyOf", []) if item != {"type": "null"}]
+        if variants:
+            schema["properties"][name] = {**variants[0], **field_schema}
+        schema["properties"][name].pop("default", None)
+    schema["minProperties"] = 1
+
+
 class ProductUpdate(BaseModel):
     """A partial update: only the fields sent change, and null is rejected for every field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_describe_partial_update)
 
     sku: Sku | None = None
     name: Name | None = None
@@ -83,7 +131,7 @@ class ReservationItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: ProductId
-    quantity: Annotated[int, Field(ge=1, le=1000)]
+    quantity: strict_int(ge=1, le=1000)
 
 
 class ReservationRequest(BaseModel):

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -137,9 +138,29 @@ async def _handle_validation_error(request: Request, exc: RequestValidationError
 async def _handle_http_exception(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _REASON_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    headers = getattr(exc, "headers", None)
     if exc.status_code == 404:
         message = f"No route matches {request.method} {request.url.path}."
-    return error_response(exc.status_code, code, message, None, getattr(exc, "headers", None))
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        methods = ", ".join(allowed)
+        message = f"{request.method} is not allowed on {request.url.path}; use {methods}."
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+    return error_response(exc.status_code, code, message, None, headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """List the methods of every route on this path.
+
+    Starlette's own Allow header names only the first route that matches the path, so
+    GET /products and POST /products would give `Allow: GET`.
+    """
+    methods: set[str] = set()
+    for route in getattr(request.app.state, "matchable_routes", []):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -3,36 +3,49 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import AfterValidator
 from servicekit.identity import require_admin
+from servicekit.text import NO_NUL_SCHEMA, reject_unstorable
 
 from product_service import repository
 from product_service.dependencies import Cache, Pool
+from product_service.errors import error_responses
 from product_service.schemas import (
-    MAX_BIGINT,
+    MAX_ID,
     ProductCreate,
     ProductPage,
     ProductPublic,
     ProductUpdate,
 )
 
+NO_NUL_PATTERN = NO_NUL_SCHEMA["pattern"]
+
 router = APIRouter(prefix="/products", tags=["products"])
 
 # Deep offsets make PostgreSQL read and discard every skipped row.
 MAX_OFFSET = 10_000
 
-ProductIdPath = Annotated[int, Path(ge=1, le=MAX_BIGINT)]
+ProductIdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def json_response(body: bytes, status_code: int = 200) -> Response:
     return Response(body, status_code=status_code, media_type="application/json")
 
 
-@router.get("", response_model=ProductPage)
+@router.get("", response_model=ProductPage, responses=error_responses())
 async def list_products(
     pool: Pool,
     cache: Cache,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    category: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, pattern=NO_NUL_PATTERN),
+        AfterValidator(reject_unstorable),
+    ] = None,
+    category: Annotated[
+        str | None,
+        Query(min_length=1, max_length=50, pattern=NO_NUL_PATTERN),
+        AfterValidator(reject_unstorable),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
@@ -55,7 +68,7 @@ async def list_products(
     return json_response(body)
 
 
-@router.get("/{product_id}", response_model=ProductPublic)
+@router.get("/{product_id}", response_model=ProductPublic, responses=error_responses(404))
 async def read_product(product_id: ProductIdPath, pool: Pool, cache: Cache) -> Response:
     """Read one product."""
     cached, version = await cache.read_product(product_id)
@@ -74,6 +87,7 @@ async def read_product(product_id: ProductIdPath, pool: Pool, cache: Cache) -> R
     response_model=ProductPublic,
     status_code=201,
     dependencies=[Depends(require_admin)],
+    responses=error_responses(401, 403, 409),
 )
 async def create_product(product: ProductCreate, pool: Pool, cache: Cache) -> ProductPublic:
     """Create a product (admin only)."""
@@ -87,6 +101,7 @@ async def create_product(product: ProductCreate, pool: Pool, cache: Cache) -> Pr
     "/{product_id}",
     response_model=ProductPublic,
     dependencies=[Depends(require_admin)],
+    responses=error_responses(401, 403, 404, 409),
 )
 async def update_product(
     product_id: ProductIdPath, update: ProductUpdate, pool: Pool, cache: Cache

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from product_service import reservation_repository
 from product_service.dependencies import Cache, Pool
+from product_service.errors import error_responses
 from product_service.reservation_repository import Reservation
 from product_service.schemas import ReservationPublic, ReservationRequest
 
@@ -18,7 +19,7 @@ def to_public(reservation: Reservation) -> ReservationPublic:
     )
 
 
-@router.post("", response_model=ReservationPublic)
+@router.post("", response_model=ReservationPublic, responses=error_responses(404, 409))
 async def create_reservation(
     request: ReservationRequest, pool: Pool, cache: Cache
 ) -> ReservationPublic:
@@ -32,7 +33,7 @@ async def create_reservation(
     return to_public(reservation)
 
 
-@router.post("/{order_id}/release", response_model=ReservationPublic)
+@router.post("/{order_id}/release", response_model=ReservationPublic, responses=error_responses())
 async def release_reservation(order_id: UUID, pool: Pool, cache: Cache) -> ReservationPublic:
     """Return an order's reserved stock once; later reservations for the order are rejected."""
     reservation = await reservation_repository.release(pool, order_id=order_id)
@@ -42,7 +43,7 @@ async def release_reservation(order_id: UUID, pool: Pool, cache: Cache) -> Reser
     return to_public(reservation)
 
 
-@router.get("/{order_id}", response_model=ReservationPublic)
+@router.get("/{order_id}", response_model=ReservationPublic, responses=error_responses(404))
 async def read_reservation(order_id: UUID, pool: Pool) -> ReservationPublic:
     """Read an order's reservation."""
     reservation = await reservation_repository.fetch_reservation(pool, order_id=order_id)

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=TokenPublic)
+@router.post("/token", response_model=TokenPublic, responses=errors.error_responses(401))
 async def create_token(
     credentials: TokenRequest, pool: Pool, passwords: PasswordHashing, settings: AppSettings
 ) -> TokenPublic:
