@@ -5,6 +5,7 @@ every request and need none of FastAPI's parameter parsing: they read scope head
 pass the body bytes through unparsed, and send the service's bytes back.
 """
 
+import asyncio
 from dataclasses import dataclass
 
 import aiohttp
@@ -56,6 +57,7 @@ _DROPPED_RESPONSE_HEADERS = frozenset(
     }
 )
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+_IDENTITY_HEADERS = frozenset({"x-user-id", "x-user-role"})
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 _DOT_SEGMENTS = frozenset({".", ".."})
 
@@ -147,31 +149,61 @@ class _Endpoint:
         self.idempotent_with_key = route.idempotent_with_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        proxy = self.proxy
         headers, authorization = _forwarded_headers(scope)
-
         identity = self._identify(authorization)
-        decision = await self._check_limit(scope, identity)
-        if decision is not None and decision.revoked:
-            if self.auth_required:
-                raise invalid_token_error("its user account was deleted")
-            identity = None
         if identity is not None:
             headers.extend(identity.headers)
 
-        body = await _read_body(receive) if self.reads_body else None
-        response = await proxy.upstreams[self.service].send(
-            proxy.session,
+        if scope["method"] in _SAFE_METHODS:
+            decision, response = await self._read_while_checking(scope, headers, identity)
+        else:
+            decision = await self._admit(scope, identity)
+            if decision is not None and decision.revoked:
+                # A public route: the deleted user's identity must not reach the service.
+                headers = [item for item in headers if item[0] not in _IDENTITY_HEADERS]
+            body = await _read_body(receive) if self.reads_body else None
+            response = await self._forward(scope, headers, body)
+
+        if response.status >= 500:
+            raise upstream.bad_gateway(self.service, response.status)
+        await _send_response(send, response, decision.headers if decision else ())
+
+    async def _read_while_checking(
+        self, scope: Scope, headers: list, identity: Identity | None
+    ) -> tuple[Decision | None, upstream.UpstreamResponse]:
+        """Send a read upstream while the rate limit is checked, and keep it only if allowed.
+
+        The Redis round trip then adds no latency to reads. A read refused by the limit, or
+        made with a revoked token, has still reached the service, which is harmless for a
+        GET: the gateway discards its response. On a public route a revoked token's
+        identity headers reach the service with the read.
+        """
+        reading = asyncio.ensure_future(self._forward(scope, headers, None))
+        try:
+            decision = await self._admit(scope, identity)
+        except BaseException:
+            reading.cancel()
+            raise
+        return decision, await reading
+
+    async def _admit(self, scope: Scope, identity: Identity | None) -> Decision | None:
+        """Apply the rate limit; raise for a token whose user was deleted on a private route."""
+        decision = await self._check_limit(scope, identity)
+        if decision is not None and decision.revoked and self.auth_required:
+            raise invalid_token_error("its user account was deleted")
+        return decision
+
+    async def _forward(
+        self, scope: Scope, headers: list, body: bytes | None
+    ) -> upstream.UpstreamResponse:
+        return await self.proxy.upstreams[self.service].send(
+            self.proxy.session,
             scope["method"],
             _upstream_target(scope),
             headers=headers,
             body=body,
             idempotent=self._idempotent(scope["method"], headers),
         )
-        if response.status >= 500:
-            raise upstream.bad_gateway(self.service, response.status)
-
-        await _send_response(send, response, decision.headers if decision else ())
 
     async def _check_limit(self, scope: Scope, identity: Identity | None) -> Decision | None:
         if identity is None:

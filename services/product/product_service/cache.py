@@ -85,10 +85,7 @@ class ProductCache:
         if self._skipping():
             return None, None
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.get(_PRODUCT_KEY.format(product_id))
-                pipe.get(VERSION_KEY)
-                body, version = await pipe.execute()
+            body, version = await self.redis.mget(_PRODUCT_KEY.format(product_id), VERSION_KEY)
         except _CACHE_ERRORS as exc:
             self._failed("cache read failed; reading from PostgreSQL", exc)
             CACHE_LOOKUPS.labels("product", "error").inc()

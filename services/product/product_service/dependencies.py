@@ -8,11 +8,11 @@ from fastapi import Depends, Request
 from product_service.cache import ProductCache
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool
 
 
-def get_cache(request: Request) -> ProductCache:
+async def get_cache(request: Request) -> ProductCache:
     return request.app.state.cache
 
 

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
+from starlette.routing import Route
 
 from servicekit import health
 from servicekit.errors import install_error_handlers
+from servicekit.fastpath import FastRoutes
 from servicekit.faults import FaultInjector
 from servicekit.health import Health, ReadinessCheck
 from servicekit.metrics import metrics_endpoint
@@ -30,8 +32,13 @@ def create_app(
     resources: Resources,
     readiness_timeout: float = 1.0,
     builtin_docs: bool = True,
+    fast_routes: list[Route] | None = None,
 ) -> FastAPI:
-    """Build a FastAPI app with health, metrics, error envelope and request middleware."""
+    """Build a FastAPI app with health, metrics, error envelope and request middleware.
+
+    `fast_routes` (plain ASGI routes, also present in `routers`) are served ahead of
+    FastAPI's router; see servicekit.fastpath.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,7 +51,14 @@ def create_app(
         logger.info("service stopped")
 
     docs_urls = {} if builtin_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
-    app = FastAPI(title=title, version=version, lifespan=lifespan, **docs_urls)
+    telemetry = {
+        "tracing": settings.opentelemetry,
+        "metrics": settings.opentelemetry,
+        "logs": settings.opentelemetry,
+    }
+    app = FastAPI(
+        title=title, version=version, lifespan=lifespan, telemetry=telemetry, **docs_urls
+    )
     app.state.settings = settings
     app.state.health = Health({}, readiness_timeout)
 
@@ -56,6 +70,9 @@ def create_app(
     install_error_handlers(app)
     routes = _matchable_routes(app, [health.router, *routers])
     app.state.matchable_routes = routes
+    if fast_routes:
+        # Added first, so it runs inside RequestContextMiddleware.
+        app.add_middleware(FastRoutes, routes=fast_routes)
     app.add_middleware(
         RequestContextMiddleware,
         routes=routes,

@@ -22,7 +22,6 @@ def create_redis(settings: RedisSettings) -> Redis:
         str(settings.redis_url),
         socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
-        health_check_interval=30,
         retry=_RETRY_ONCE,
     )
     logger.info("redis client created")

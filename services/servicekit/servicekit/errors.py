@@ -123,10 +123,15 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     return details
 
 
-async def _handle_app_error(request: Request, exc: AppError) -> JSONResponse:
+def app_error_response(exc: AppError) -> JSONResponse:
+    """Build the envelope response for a domain error, logging those with a 5xx status."""
     if exc.status_code >= 500:
         logger.warning("request failed: %s", exc.message, extra={"error_code": exc.code})
     return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _handle_app_error(request: Request, exc: AppError) -> JSONResponse:
+    return app_error_response(exc)
 
 
 async def _handle_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

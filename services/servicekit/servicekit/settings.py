@@ -34,6 +34,13 @@ class ServiceSettings(BaseSettings):
         ge=0,
         description="After SIGTERM, keep serving with readiness failing for this long.",
     )
+    opentelemetry: bool = Field(
+        default=False,
+        description=(
+            "FastAPI's built-in OpenTelemetry spans, metrics and logs, sent to the global "
+            "providers. Off by default: with no exporter configured they only cost CPU."
+        ),
+    )
     graceful_timeout_seconds: float = Field(
         default=20.0, gt=0, description="Longest wait for in-flight requests at shutdown."
     )

@@ -125,6 +125,9 @@ def test_request_id_echoed_or_generated(client):
     assert generated.headers["x-request-id"] != "bad id with spaces"
     assert len(generated.headers["x-request-id"]) == 32
 
+    another = client.get("/healthz")
+    assert another.headers["x-request-id"] != generated.headers["x-request-id"]
+
 
 def test_access_log_is_json_with_request_id(client, sample):
     client.post("/notes/7", json={"text": "hello"}, headers={"X-Request-ID": "log-check-1"})

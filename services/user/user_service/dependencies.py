@@ -10,19 +10,19 @@ from user_service.revocations import Revocations
 from user_service.settings import Settings
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool
 
 
-def get_passwords(request: Request) -> Passwords:
+async def get_passwords(request: Request) -> Passwords:
     return request.app.state.passwords
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_revocations(request: Request) -> Revocations:
+async def get_revocations(request: Request) -> Revocations:
     return request.app.state.revocations
 
 
