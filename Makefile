@@ -9,6 +9,8 @@ USERS ?= 50
 SPAWN_RATE ?= 10
 RUN_TIME ?= 60s
 SEED_COUNT ?= 1000
+# Gateway port of `make run`; the services take 8001 to 8003, or free ports when it is 0.
+GATEWAY_PORT ?= 8080
 # Empty for a plain run; step, spike, soak or ramp-down for `make loadtest LOADTEST_SHAPE=step`.
 LOADTEST_SHAPE ?=
 PYTEST_ARGS ?=
@@ -31,7 +33,7 @@ install: ## Create .venv with the locked dependencies (installs uv with pip if m
 	$(UV) sync --frozen --python $(PYTHON)
 
 run: install ## Start PostgreSQL, Redis and the four services; Ctrl-C stops them
-	$(VENV_PYTHON) -m devstack run --seed-count $(SEED_COUNT)
+	$(VENV_PYTHON) -m devstack run --seed-count $(SEED_COUNT) --gateway-port $(GATEWAY_PORT)
 
 loadtest: install ## Main job: start the stack, run a bounded Locust test, print a summary
 	$(VENV_PYTHON) -m devstack loadtest --seed-count $(SEED_COUNT) \

@@ -54,7 +54,7 @@ validate: install ## Run the manifest gate: render, schemas, Pod Security, check
 
 check-env:
 	@case " $(K8S_ENVS) " in *" $(ENV) "*) ;; \
-	  *) echo "Unknown ENV '$(ENV)': use one of $(K8S_ENVS), e.g. 'make deploy ENV=prod'." >&2; exit 2;; esac
+	  *) echo "Unknown ENV '$(ENV)': use one of $(K8S_ENVS), e.g. ENV=prod." >&2; exit 2;; esac
 
 # The context is resolved once: KUBE_CONTEXT when set, else kubectl's current context.
 CONTEXT = $(or $(KUBE_CONTEXT),$(shell $(KUBECTL) config current-context 2>/dev/null))

@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import re
 import signal
 import subprocess
 import sys
@@ -9,7 +10,10 @@ import threading
 from pathlib import Path
 
 from devstack.locust_summary import format_summary, read_stats
-from devstack.stack import ADMIN_EMAIL, Stack, StackConfig
+from devstack.postgres import PostgresError
+from devstack.process import ServiceError
+from devstack.redis import RedisError
+from devstack.stack import ADMIN_EMAIL, Stack, StackConfig, StackError
 
 logger = logging.getLogger("devstack")
 
@@ -18,7 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="devstack: %(message)s")
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except (StackError, ServiceError, PostgresError, RedisError) as exc:
+        # The stack is already stopped; the message says what to change.
+        logger.error("failed: %s", exc)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="a load shape from loadtest/profiles.py instead of --users and "
                            "--run-time; its SHAPE_<FIELD> variables set its parameters")
     load.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
-    load.add_argument("--run-time", default="60s", help="Locust run time, e.g. 60s or 2m")
+    load.add_argument("--run-time", default="60s", type=_checked_run_time,
+                      help="Locust run time, e.g. 60s, 2m or 1m30s")
     load.add_argument("--report-dir", type=Path, default=Path("reports"),
                       help="where the HTML report and CSV files go")
     load.add_argument("--locustfile", type=Path, default=Path("loadtest/locustfile.py"))
@@ -67,14 +77,15 @@ def _stack_config(args: argparse.Namespace, **extra) -> StackConfig:
 def run_stack(args: argparse.Namespace) -> int:
     stack = Stack(_stack_config(args))
     stop = threading.Event()
+    # Explicit handlers, so a SIGINT stops the stack even where the shell started this
+    # process with SIGINT ignored (a background job of a script).
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     stack.start()
     try:
         _print_banner(stack)
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         logger.info("stopping")
         stack.stop()
@@ -127,7 +138,8 @@ def _run_locust(args: argparse.Namespace, host: str) -> int:
                     "--run-time", args.run_time]
         timeout = _run_time_seconds(args.run_time) + 120
     log_path = args.report_dir / "locust.log"
-    logger.info("running Locust for %s; its output goes to %s", args.run_time, log_path)
+    length = f"the {args.shape} shape" if args.shape else args.run_time
+    logger.info("running Locust for %s; its output goes to %s", length, log_path)
     with log_path.open("w") as log:
         result = subprocess.run(
             command,
@@ -140,9 +152,11 @@ def _run_locust(args: argparse.Namespace, host: str) -> int:
     print(format_summary(read_stats(Path(f"{prefix}_stats.csv"))))
     print(f"\nHTML report: {prefix}.html")
     _plot(prefix)
-    if result.returncode != 0:
-        print(f"The run missed its objective (exit code {result.returncode}); see {log_path}")
-        print(f"and {prefix}_failures.csv for failed requests.")
+    if result.returncode == 0:
+        print("Result: passed (no failed request, p95 within its objective).")
+    else:
+        print(f"Result: FAILED, Locust exit code {result.returncode}. {log_path} says which")
+        print(f"objective was missed; {prefix}_failures.csv lists failed requests.")
     return result.returncode
 
 
@@ -165,11 +179,24 @@ def _shape_seconds(name: str) -> int:
     return int(build_profile(name).duration_seconds)
 
 
+_RUN_TIME = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
+
+
 def _run_time_seconds(text: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600}
-    if text[-1] in units:
-        return int(float(text[:-1]) * units[text[-1]])
-    return int(text)
+    """Parse Locust's run-time format (90, 90s, 2m, 1h30m, 1m30s) into seconds."""
+    match = _RUN_TIME.match(text.strip())
+    if not match or not any(match.groups()):
+        raise ValueError(f"invalid run time {text!r}: use e.g. 60s, 2m or 1m30s")
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _checked_run_time(text: str) -> str:
+    try:
+        _run_time_seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
 
 
 if __name__ == "__main__":

@@ -100,7 +100,11 @@ class PostgresServer:
         ]
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, **self._user_kwargs()
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **self._user_kwargs(),
             )
 
     def _wait_ready(self, timeout: float) -> None:

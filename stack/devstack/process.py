@@ -32,12 +32,14 @@ class ServiceProcess:
         self.env = env
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        if log_dir is None:
-            handle, path = tempfile.mkstemp(prefix=f"devstack-{self.name}-", suffix=".log")
+        if log_dir is not None:
+            self.log_file = log_dir / f"{self.name}.log"
+        else:
+            handle, path = tempfile.mkstemp(
+                prefix=f"devstack-{self.name}-", suffix=".log", dir=_default_log_dir()
+            )
             os.close(handle)
             self.log_file = Path(path)
-        else:
-            self.log_file = log_dir / f"{self.name}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self, *, wait_ready: bool = True, timeout: float = 30.0) -> "ServiceProcess":
@@ -49,6 +51,9 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # A terminal's Ctrl-C then reaches only the parent, which stops the
+                # services one by one with SIGTERM, in order.
+                start_new_session=True,
             )
         if wait_ready:
             self.wait_ready(timeout)
@@ -98,3 +103,9 @@ class ServiceProcess:
 
     def logs(self) -> str:
         return self.log_file.read_text(errors="replace")
+
+
+def _default_log_dir() -> Path | None:
+    """Return DEVSTACK_LOG_DIR when set (the pytest plugin sets it to a session folder)."""
+    folder = os.environ.get("DEVSTACK_LOG_DIR")
+    return Path(folder) if folder else None

@@ -5,7 +5,9 @@ own databases (`postgres.create_database(name, recreate=True)`) and Redis db num
 """
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,17 @@ from devstack.redis import RedisServer
 TEST_JWT_SECRET = "test-only-secret-0123456789abcdef0123456789abcdef"
 
 _redis_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def service_log_dir(tmp_path_factory) -> Path:
+    """Collect the logs of service processes under pytest's temporary folder.
+
+    pytest keeps the folders of the last three runs only, so logs do not pile up in /tmp.
+    """
+    folder = tmp_path_factory.mktemp("service-logs")
+    os.environ["DEVSTACK_LOG_DIR"] = str(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,7 @@ class RedisServer:
             "--logfile", str(self.log_file),
         ]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
         )
         self._wait_ready(timeout)
         logger.info("redis started on port %s", self.port)

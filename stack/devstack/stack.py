@@ -9,6 +9,7 @@ import asyncio
 import logging
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ from devstack.process import ServiceProcess
 from devstack.redis import RedisServer
 
 logger = logging.getLogger(__name__)
+
+
+class StackError(RuntimeError):
+    """The stack could not start; the message says why and what to change."""
 
 DATABASES = {"user": "shop_user", "product": "shop_product", "order": "shop_order"}
 # Redis database numbers: the product cache and the gateway's rate limits stay apart.
@@ -73,6 +78,7 @@ class Stack:
 
     def start(self) -> None:
         """Start everything and wait until every service is ready; stop all on failure."""
+        _check_ports_free(self.config)
         try:
             self._start_stores()
             database_urls = self._create_databases()
@@ -92,7 +98,14 @@ class Stack:
 
     def _create_databases(self) -> dict[str, str]:
         admin_url = self.config.database_url or self.postgres.dsn("postgres")
-        asyncio.run(_create_missing_databases(admin_url, list(DATABASES.values())))
+        try:
+            asyncio.run(_create_missing_databases(admin_url, list(DATABASES.values())))
+        except (OSError, asyncpg.PostgresError) as exc:
+            host = urlsplit(admin_url).netloc.rpartition("@")[2]
+            raise StackError(
+                f"Could not create the databases on PostgreSQL at {host}: {exc}. "
+                "Check DATABASE_URL, or unset it to start a PostgreSQL of its own."
+            ) from exc
         return {name: _with_database(admin_url, db) for name, db in DATABASES.items()}
 
     def _redis_url(self, service: str) -> str:
@@ -138,7 +151,7 @@ class Stack:
             timeout=120,
         )
         if result.returncode != 0:
-            raise RuntimeError(
+            raise StackError(
                 f"`python -m {module} {' '.join(arguments)}` failed with exit code "
                 f"{result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
             )
@@ -225,6 +238,31 @@ class Stack:
         if self.postgres is not None:
             self.postgres.stop()
             self.postgres = None
+
+
+def _check_ports_free(config: StackConfig) -> None:
+    """Fail before starting anything when a fixed port is taken."""
+    fixed = {
+        "GATEWAY_PORT": config.gateway_port,
+        "user service": config.user_port,
+        "product service": config.product_port,
+        "order service": config.order_port,
+    }
+    for name, port in fixed.items():
+        if port and not _port_free(port):
+            raise StackError(
+                f"Port {port} ({name}) is already in use on 127.0.0.1. Stop what uses it, "
+                "or choose other ports: make run GATEWAY_PORT=0 picks free ones."
+            )
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 async def _create_missing_databases(admin_url: str, names: list[str]) -> None:

@@ -107,6 +107,7 @@ def merge(
         for name, schema in _schemas(doc).items():
             schemas[rename.get(name, name)] = _rewrite_refs(schema, rename)
 
+    schemas = _referenced(schemas, paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": _description(missing)},
@@ -114,6 +115,40 @@ def merge(
         "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": _BEARER},
         "x-missing-services": missing,
     }
+
+
+_SCHEMA_REF = "#/components/schemas/"
+
+
+def _referenced(schemas: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    """Keep the schemas the public paths use, directly or through other schemas.
+
+    The services' documents also describe their internal endpoints, whose schemas (the
+    stock reservations) are no part of the public API.
+    """
+    keep: set[str] = set()
+    pending = _refs(paths)
+    while pending:
+        name = pending.pop()
+        if name in keep or name not in schemas:
+            continue
+        keep.add(name)
+        pending |= _refs(schemas[name])
+    return {name: schema for name, schema in schemas.items() if name in keep}
+
+
+def _refs(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = set()
+        ref = value.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_SCHEMA_REF):
+            found.add(ref[len(_SCHEMA_REF) :])
+        for item in value.values():
+            found |= _refs(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_refs(item) for item in value)) if value else set()
+    return set()
 
 
 def _schemas(doc: dict) -> dict[str, Any]:

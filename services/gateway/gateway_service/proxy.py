@@ -166,7 +166,8 @@ class _Endpoint:
 
         if response.status >= 500:
             raise upstream.bad_gateway(self.service, response.status)
-        await _send_response(send, response, decision.headers if decision else ())
+        with_body = scope["method"] != "HEAD"
+        await _send_response(send, response, decision.headers if decision else (), with_body)
 
     async def _read_while_checking(
         self, scope: Scope, headers: list, identity: Identity | None
@@ -196,9 +197,12 @@ class _Endpoint:
     async def _forward(
         self, scope: Scope, headers: list, body: bytes | None
     ) -> upstream.UpstreamResponse:
+        # The services declare GET only; HEAD is the same request without the body, which
+        # _send_response leaves out.
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
         return await self.proxy.upstreams[self.service].send(
             self.proxy.session,
-            scope["method"],
+            method,
             _upstream_target(scope),
             headers=headers,
             body=body,
@@ -268,7 +272,9 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def _send_response(send: Send, response: upstream.UpstreamResponse, extra: tuple) -> None:
+async def _send_response(
+    send: Send, response: upstream.UpstreamResponse, extra: tuple, with_body: bool = True
+) -> None:
     headers = [
         (name, value)
         for name, value in response.headers
@@ -278,4 +284,4 @@ async def _send_response(send: Send, response: upstream.UpstreamResponse, extra:
     headers.extend(extra)
 
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
+    await send({"type": "http.response.body", "body": response.body if with_body else b""})

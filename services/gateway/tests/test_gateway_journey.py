@@ -73,3 +73,13 @@ def test_journey_register_to_cancel(client):
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     assert client.get(f"/api/v1/products/{product_id}").json()["stock"] == 5
+
+
+def test_head_returns_headers_without_body(client):
+    full = client.get("/api/v1/products?limit=2")
+    head = client.head("/api/v1/products?limit=2")
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(full.content))
+    assert head.headers["content-type"] == full.headers["content-type"]

@@ -125,3 +125,11 @@ def _refs(value) -> list[str]:
     if isinstance(value, list):
         return [ref for item in value for ref in _refs(item)]
     return []
+
+
+def test_combined_openapi_omits_internal_schemas(client):
+    document = client.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+
+    assert not [name for name in schemas if "Reservation" in name]
+    assert "ProductPublic" in schemas

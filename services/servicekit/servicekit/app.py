@@ -56,8 +56,15 @@ def create_app(
         "metrics": settings.opentelemetry,
         "logs": settings.opentelemetry,
     }
+    # No redirect for a trailing slash: Starlette builds its Location from the client's
+    # Host header, and a 307 with an empty body is no error envelope. Such paths get 404.
     app = FastAPI(
-        title=title, version=version, lifespan=lifespan, telemetry=telemetry, **docs_urls
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        telemetry=telemetry,
+        redirect_slashes=False,
+        **docs_urls,
     )
     app.state.settings = settings
     app.state.health = Health({}, readiness_timeout)

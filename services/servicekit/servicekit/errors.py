@@ -116,6 +116,13 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Turn pydantic's error list into [{field, reason}], with the field as a dotted path."""
     details = []
     for error in errors:
+        if error.get("type") == "json_invalid":
+            # The location of a JSON syntax error is a character offset, not a field.
+            position = error.get("loc", ("body", "?"))[-1]
+            details.append(
+                {"field": "body", "reason": f"Invalid JSON at character {position}."}
+            )
+            continue
         location = [str(part) for part in error.get("loc", ())]
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] or location

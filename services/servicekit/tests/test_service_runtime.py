@@ -70,7 +70,17 @@ def test_malformed_json_is_422(client):
         "/notes/1", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_failed"
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert error["details"] == [{"field": "body", "reason": "Invalid JSON at character 1."}]
+
+
+def test_trailing_slash_is_404_not_redirect(client):
+    response = client.post("/notes/1/", json={"text": "x"}, headers={"Host": "evil.example"})
+
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.json()["error"]["code"] == "not_found"
 
 
 def test_domain_error_uses_envelope(client):
