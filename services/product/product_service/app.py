@@ -10,6 +10,7 @@ from servicekit.stores import open_stores
 
 from product_service.cache import ProductCache
 from product_service.routes import products, reservations
+from product_service.routes.fast import FAST_ROUTES
 from product_service.settings import Settings
 
 
@@ -39,4 +40,5 @@ def build_app(settings: Settings) -> FastAPI:
         routers=[products.router, reservations.router],
         resources=resources,
         readiness_timeout=settings.readiness_timeout_seconds,
+        fast_routes=FAST_ROUTES,
     )

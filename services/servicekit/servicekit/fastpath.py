@@ -4,14 +4,18 @@ A route here skips FastAPI's routing, dependency and exception layers, which cos
 sixth of the gateway's CPU per proxied request (py-spy profile of GET /api/v1/products/{id}
 through the gateway). It still runs inside RequestContextMiddleware, so request ids,
 metrics, the access log and the body limit apply. Its endpoints must be plain ASGI
-callables; an AppError they raise becomes the usual envelope, and any other exception
-reaches the app's last-resort 500 handler.
+callables; an AppError they raise becomes the usual envelope, NotHandled passes the request
+on to the FastAPI app, and any other exception reaches the app's last-resort 500 handler.
 """
 
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from servicekit.errors import AppError, app_error_response
+
+
+class NotHandled(Exception):
+    """Raised by a fast endpoint before it sends anything, to let the FastAPI app serve."""
 
 
 class FastRoutes:
@@ -32,5 +36,7 @@ class FastRoutes:
     async def _serve(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await route.app(scope, receive, send)
+        except NotHandled:
+            await self.app(scope, receive, send)
         except AppError as exc:
             await app_error_response(exc)(scope, receive, send)

@@ -19,6 +19,7 @@ from servicekit.errors import error_body
 from servicekit.faults import FaultInjector
 from servicekit.logs import request_id_var
 from servicekit.metrics import IN_FLIGHT, LATENCY, REQUESTS
+from servicekit.queryparams import declared_query_names, unknown_query_names
 
 access_logger = logging.getLogger("access")
 
@@ -39,7 +40,7 @@ class RequestContextMiddleware:
         faults: FaultInjector | None = None,
     ) -> None:
         self.app = app
-        self.routes = routes
+        self.routes = [(route, declared_query_names(route)) for route in routes]
         self.max_body_bytes = max_body_bytes
         self.access_log = access_log
         self.faults = faults
@@ -52,7 +53,7 @@ class RequestContextMiddleware:
         request_id = _request_id(scope)
         request_id_var.set(request_id)
         method = scope["method"]
-        route = self._route_template(scope)
+        route, declared_query = self._resolve(scope)
         status = 500
         rejected = False
         start = time.perf_counter()
@@ -76,8 +77,11 @@ class RequestContextMiddleware:
         in_flight = IN_FLIGHT.labels(method, route)
         in_flight.inc()
         try:
+            unknown = _unknown_query(scope, declared_query)
             if _declared_length(scope) > self.max_body_bytes:
                 await reject_too_large()
+            elif unknown:
+                await _send_unknown_query(send_with_context, unknown, declared_query)
             elif self.faults is None or not await self._inject_fault(
                 method, route, send_with_context
             ):
@@ -101,12 +105,36 @@ class RequestContextMiddleware:
         rule = self.faults.rule_for(method, route)
         return rule is not None and await self.faults.apply(rule, send)
 
-    def _route_template(self, scope: Scope) -> str:
-        for route in self.routes:
+    def _resolve(self, scope: Scope) -> tuple[str, frozenset[str] | None]:
+        """Return the matching route's template and its declared query parameters."""
+        for route, declared_query in self.routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:
-                return getattr(route, "path", _UNMATCHED_ROUTE)
-        return _UNMATCHED_ROUTE
+                return getattr(route, "path", _UNMATCHED_ROUTE), declared_query
+        return _UNMATCHED_ROUTE, None
+
+
+def _unknown_query(scope: Scope, declared: frozenset[str] | None) -> list[str]:
+    if declared is None or not scope["query_string"]:
+        return []
+    return unknown_query_names(scope["query_string"], declared)
+
+
+async def _send_unknown_query(send: Send, unknown: list[str], declared: frozenset[str]) -> None:
+    accepted = ", ".join(sorted(declared)) or "none"
+    body = orjson.dumps(
+        error_body(
+            "validation_failed",
+            f"Unknown query parameter {', '.join(unknown)}; this endpoint accepts: {accepted}.",
+            [{"field": name, "reason": "unknown query parameter"} for name in unknown],
+        )
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 422, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 # A new request id is this process's random prefix plus a counter: unique across processes

@@ -197,3 +197,18 @@ def test_missing_required_setting_fails_naming_it(redis_server, start_service):
     process = ServiceProcess("sample_service", env, port=free_port(), name="sample-bad")
     with pytest.raises(Exception, match="database_url"):
         process.start(timeout=10)
+
+
+def test_unknown_query_parameter_is_422(client):
+    response = client.get("/slow?seconds=0&sceonds=1")
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["details"] == [{"field": "sceonds", "reason": "unknown query parameter"}]
+    assert "accepts: seconds" in error["message"]
+
+
+def test_declared_query_parameter_accepted(client):
+    response = client.get("/slow?seconds=0")
+
+    assert response.status_code == 200

@@ -2,12 +2,14 @@
 
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AfterValidator
 from servicekit.identity import require_admin
 from servicekit.text import NO_NUL_SCHEMA, reject_unstorable
 
 from product_service import repository
+from product_service.cache import ProductCache
 from product_service.dependencies import Cache, Pool
 from product_service.errors import error_responses
 from product_service.schemas import (
@@ -71,15 +73,20 @@ async def list_products(
 @router.get("/{product_id}", response_model=ProductPublic, responses=error_responses(404))
 async def read_product(product_id: ProductIdPath, pool: Pool, cache: Cache) -> Response:
     """Read one product."""
+    return json_response(await product_body(pool, cache, product_id))
+
+
+async def product_body(pool: asyncpg.Pool, cache: ProductCache, product_id: int) -> bytes:
+    """Return the product's JSON from the cache, or from PostgreSQL, filling the cache."""
     cached, version = await cache.read_product(product_id)
     if cached is not None:
-        return json_response(cached)
+        return cached
 
     row = await repository.fetch_product(pool, product_id=product_id)
     body = ProductPublic.model_validate(dict(row)).model_dump_json().encode()
 
     await cache.store_product(product_id, body, version)
-    return json_response(body)
+    return body
 
 
 @router.post(
