@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (StackError, ServiceError, PostgresError, RedisError) as exc:
-        # The stack is already stopped; the message says what to change.
+        # Stack.start has stopped what it started; the message names what to change.
         logger.error("failed: %s", exc)
         return 1
 
@@ -155,8 +155,8 @@ def _run_locust(args: argparse.Namespace, host: str) -> int:
     if result.returncode == 0:
         print("Result: passed (no failed request, p95 within its objective).")
     else:
-        print(f"Result: FAILED, Locust exit code {result.returncode}. {log_path} says which")
-        print(f"objective was missed; {prefix}_failures.csv lists failed requests.")
+        print(f"Result: FAILED, Locust exit code {result.returncode}. {log_path} names the")
+        print(f"objective missed, and {prefix}_failures.csv lists failed requests.")
     return result.returncode
 
 

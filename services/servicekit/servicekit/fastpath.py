@@ -4,8 +4,8 @@ A route here skips FastAPI's routing, dependency and exception layers, which cos
 sixth of the gateway's CPU per proxied request (py-spy profile of GET /api/v1/products/{id}
 through the gateway). It still runs inside RequestContextMiddleware, so request ids,
 metrics, the access log and the body limit apply. Its endpoints must be plain ASGI
-callables; an AppError they raise becomes the usual envelope, NotHandled passes the request
-on to the FastAPI app, and any other exception reaches the app's last-resort 500 handler.
+callables. An AppError they raise becomes the usual envelope. NotHandled passes the request
+on to the FastAPI app. Any other exception reaches the app's last-resort 500 handler.
 """
 
 from starlette.routing import Match, Route

@@ -4,7 +4,7 @@ A py-spy profile of cached reads showed about half of the service's CPU in FastA
 routing, dependency and response layers. This endpoint does the same work as the
 `read_product` route, through the same `product_body`, without those layers. An id that
 is not a plain decimal number within range, and a HEAD request, go on to the FastAPI route,
-so its validation and its 422 answers stay the only ones.
+so its validation and its 422 responses stay the only ones.
 """
 
 from servicekit.fastpath import NotHandled
