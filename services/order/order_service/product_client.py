@@ -5,8 +5,10 @@ product service rejected the reservation, ProductServiceUnavailable when the out
 (no connection, a timeout, a 5xx or a body we cannot read).
 """
 
+import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,9 +57,18 @@ class _ReservationBody(BaseModel):
     items: list[_ReservedItem]
 
 
+# The request did not reach the product service, or its connection closed before a
+# response, as when a replica stops during a rolling update.
+_RETRIED_ERRORS = (httpx.ConnectError, httpx.RemoteProtocolError)
+
+
 class ProductClient:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, *, retries: int = 0, backoff_seconds: float = 0.0
+    ) -> None:
         self._client = client
+        self._retries = retries
+        self._backoff_seconds = backoff_seconds
 
     async def reserve(self, *, order_id: UUID, items: Sequence[OrderItem]) -> Reservation:
         """Reserve stock for every item or none; repeating it for one order id is harmless."""
@@ -88,12 +99,31 @@ class ProductClient:
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         request_id = request_id_var.get()
         headers = {"X-Request-ID": request_id} if request_id else {}
-        try:
-            return await self._client.request(method, path, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ProductServiceUnavailable(
-                f"{method} {path} failed: {type(exc).__name__}: {exc}"
-            ) from exc
+        for attempt in range(self._retries + 1):
+            try:
+                return await self._client.request(method, path, headers=headers, **kwargs)
+            except _RETRIED_ERRORS as exc:
+                if attempt == self._retries:
+                    raise _unavailable(method, path, exc) from exc
+                await self._pause_before_retry(method, path, attempt, exc)
+            except httpx.HTTPError as exc:
+                raise _unavailable(method, path, exc) from exc
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _pause_before_retry(
+        self, method: str, path: str, attempt: int, exc: httpx.HTTPError
+    ) -> None:
+        # Jitter keeps the orders that failed together from retrying together.
+        delay = self._backoff_seconds * 2**attempt * random.uniform(0.5, 1.5)
+        logger.warning(
+            "product call failed; retrying",
+            extra={"call": f"{method} {path}", "error": type(exc).__name__, "retry_in": delay},
+        )
+        await asyncio.sleep(delay)
+
+
+def _unavailable(method: str, path: str, exc: httpx.HTTPError) -> ProductServiceUnavailable:
+    return ProductServiceUnavailable(f"{method} {path} failed: {type(exc).__name__}: {exc}")
 
 
 def _parse_reservation(response: httpx.Response) -> Reservation:
@@ -149,5 +179,9 @@ async def open_product_client(settings: OrderSettings) -> AsyncIterator[ProductC
     base_url = str(settings.product_service_url)
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
         logger.info("product client opened", extra={"base_url": base_url})
-        yield ProductClient(client)
+        yield ProductClient(
+            client,
+            retries=settings.product_connect_retries,
+            backoff_seconds=settings.product_retry_backoff_seconds,
+        )
     logger.info("product client closed")

@@ -21,6 +21,18 @@ class OrderSettings(OrderStoreSettings):
         gt=0,
         description="Maximum wait for a free connection in the product client's pool.",
     )
+    product_connect_retries: int = Field(
+        default=2,
+        ge=0,
+        description=(
+            "Retries of a product call that could not connect or lost its connection before "
+            "a response. Every call is safe to repeat: reservations and releases are "
+            "idempotent per order id."
+        ),
+    )
+    product_retry_backoff_seconds: float = Field(
+        default=0.05, ge=0, description="Pause before the first retry; doubles each time."
+    )
     product_max_connections: int = Field(
         default=100, ge=1, description="Connections the product client keeps open at most."
     )

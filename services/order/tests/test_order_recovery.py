@@ -76,6 +76,9 @@ def test_create_order_product_down_recovers(
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "product_service_unavailable"
     order_id = response.json()["error"]["details"]["order_id"]
+    retried = wait_for_log(order, "product call failed; retrying")
+    assert retried["call"] == "POST /internal/reservations"
+    assert retried["error"] == "ConnectError"
 
     product.start()
     with httpx.Client() as client:
