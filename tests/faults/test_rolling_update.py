@@ -69,6 +69,9 @@ def test_rolling_update_no_failed_requests(postgres, redis_server, start_service
             product_service_url=",".join(replica.url for replica in replicas),
             user_service_url=unused,
             order_service_url=unused,
+            # The stream sends 200 requests/s from one address, above the default limit.
+            rate_limit_per_minute="1000000",
+            rate_limit_burst="100000",
         ),
     )
     created = httpx.post(
