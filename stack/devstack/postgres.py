@@ -85,7 +85,7 @@ class PostgresServer:
             raise PostgresError(f"initdb failed:\n{result.stdout}{result.stderr}")
 
     def _launch(self) -> None:
-        # fsync and synchronous_commit are off: this server holds throwaway data only.
+        # fsync and synchronous_commit are off, because this server stores throwaway data only.
         command = [
             str(self.bin_dir / "postgres"),
             "-D", str(self.data_dir),

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class StackError(RuntimeError):
-    """The stack could not start; the message says why and what to change."""
+    """Error raised when the stack cannot start; its message names the cause and the fix."""
 
 DATABASES = {"user": "shop_user", "product": "shop_product", "order": "shop_order"}
 # Redis database numbers: the product cache and the gateway's rate limits stay apart.
@@ -37,7 +37,7 @@ ADMIN_EMAIL = "admin@shop.example.com"
 
 @dataclass
 class StackConfig:
-    """Where things listen and what the stack seeds; 0 as a port means any free port."""
+    """Ports and seed size of a local stack; a port of 0 means any free port."""
 
     gateway_port: int = 8080
     user_port: int = 8001

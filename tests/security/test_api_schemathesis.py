@@ -29,7 +29,7 @@ CONFIG = {
         "codec": "utf-8",
     },
     "operations": [
-        # "One item per product" cannot be said in JSON Schema, so a body that repeats a
+        # "One item per product" cannot be expressed in JSON Schema, so a body that repeats a
         # product id is valid to schemathesis and rejected by the service. test_bad_input
         # checks that rejection.
         {
@@ -98,7 +98,7 @@ def _call(name: str, case, headers: dict[str, str]) -> None:
     cases_run[name] = cases_run.get(name, 0) + 1
     if _negative_headers(case):
         # A case that breaks the headers on purpose may leave out the bearer token, which
-        # the security scheme requires; adding it back would make the case valid again.
+        # the security scheme requires. Adding it back would make the case valid again.
         headers = {}
     case.call_and_validate(headers=headers, timeout=10)
 

@@ -59,7 +59,8 @@ def test_logs_contain_no_secret(stack, gateway, admin, stocked_product):
         "token signature": tokens[0].rsplit(".", 1)[1],
     }
 
-    assert "POST" in logs and "/api/v1/orders" in logs, "the access log is missing"
+    assert "POST" in logs, "the access log is missing"
+    assert "/api/v1/orders" in logs, "the access log has no order request"
     for name, value in secrets.items():
         assert value not in logs, f"the {name} appears in a service log"
     assert URL_WITH_PASSWORD.search(logs) is None

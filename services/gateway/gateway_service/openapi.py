@@ -187,7 +187,7 @@ _ENVELOPE_SCHEMA = {
         }
     },
 }
-# Statuses the gateway itself answers with, whatever the service behind the route does.
+# Statuses the gateway itself returns, whatever the service behind the route does.
 _GATEWAY_STATUSES = {
     "429": "Too many requests from this client; retry after `Retry-After` seconds.",
     "502": "The service behind this route failed.",

@@ -1,9 +1,9 @@
 """Retry policy for upstream calls: which failures to retry, a retry budget and backoff.
 
-The budget caps retries at a fraction of the requests over a sliding window (plus a small
-floor, so a quiet gateway can still retry), in the manner of Finagle's RetryBudget. During
-an outage every request fails, so unbudgeted retries would multiply the load on a service
-that is trying to recover; with a 0.2 ratio they add at most 20%.
+The budget caps retries at a fraction of the requests over a sliding window, plus a small
+floor so that a quiet gateway can still retry. During an outage every request fails, so
+unbudgeted retries would multiply the load on a service that is trying to recover. With a
+0.2 ratio they add at most 20%.
 """
 
 import collections

@@ -4,9 +4,9 @@ import asyncio
 import logging
 import sys
 
-from servicekit.database import apply_migrations
 from servicekit.logs import configure_logging
 from servicekit.server import run
+from servicekit.stores import migrate_when_reachable
 
 from order_service.app import build_app
 from order_service.settings import OrderSettings, OrderStoreSettings
@@ -32,8 +32,12 @@ def main() -> None:
 def migrate(settings: OrderStoreSettings) -> None:
     """Apply pending migrations and return, as a deploy step before the pods start."""
     configure_logging(settings.service_name, settings.log_level)
-    applied = asyncio.run(apply_migrations(str(settings.database_url), "order_service"))
-    logger.info("migrations done", extra={"applied": applied})
+    asyncio.run(
+        migrate_when_reachable(
+            str(settings.database_url), "order_service", settings.database_wait_seconds
+        )
+    )
+    logger.info("migrations done")
 
 
 if __name__ == "__main__":

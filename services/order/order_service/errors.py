@@ -20,13 +20,8 @@ IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 # Seconds a client should wait before asking again about an order still in flight.
 RETRY_AFTER_SECONDS = "1"
 
-_STATUS_DESCRIPTIONS = {
-    401: "Missing or invalid caller identity.",
-    404: "Not found, or another user's order.",
-    409: "Conflict with the current state.",
-    400: "The body is not valid JSON.",
-    422: "Invalid request; `details` lists `{field, reason}` per invalid field.",
-}
+# Only the texts that differ from servicekit.openapi's defaults.
+_STATUS_DESCRIPTIONS = {404: "Not found, or another user's order."}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

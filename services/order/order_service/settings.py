@@ -63,9 +63,6 @@ class OrderSettings(OrderStoreSettings):
         ge=0,
         description="How long a replayed request waits for the first one to settle before 409.",
     )
-    database_wait_seconds: float = Field(
-        default=30.0, ge=0, description="How long to retry an unreachable database at start."
-    )
     saga_pause_after_reserve_seconds: float = Field(
         default=0.0,
         ge=0,

@@ -37,7 +37,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 async def migrate(settings: Settings) -> None:
     await migrate_when_reachable(
-        str(settings.database_url), MIGRATIONS_PACKAGE, settings.migrate_wait_seconds
+        str(settings.database_url), MIGRATIONS_PACKAGE, settings.database_wait_seconds
     )
 
 

@@ -21,7 +21,7 @@ def build_app(settings: Settings) -> FastAPI:
             app,
             settings,
             migrations_package="product_service",
-            wait_seconds=settings.migrate_wait_seconds,
+            wait_seconds=settings.database_wait_seconds,
         ) as checks:
             app.state.cache = ProductCache(
                 app.state.redis,

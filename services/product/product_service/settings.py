@@ -17,6 +17,3 @@ class Settings(ServiceSettings, DatabaseSettings):
         ge=0,
         description="After a Redis error, cache reads are skipped for this long.",
     )
-    migrate_wait_seconds: float = Field(
-        default=30.0, ge=0, description="How long to retry an unreachable database at start."
-    )

@@ -1,6 +1,6 @@
 """Liveness and readiness endpoints.
 
-Liveness checks only that the process answers, so a database outage never restarts pods.
+Liveness checks only that the process responds, so a database outage never restarts pods.
 Readiness runs the service's dependency checks and fails while the process drains.
 """
 

@@ -16,7 +16,7 @@ USER_ROLE_HEADER = "X-User-Role"
 ADMIN_ROLE = "admin"
 
 # The user service writes this Redis key when it deletes a user, with a TTL of the longest
-# access-token lifetime; the gateway rejects that user's tokens while the key exists.
+# access-token lifetime. The gateway rejects that user's tokens while the key exists.
 _REVOKED_USER_KEY = "revoked-user:{}"
 
 

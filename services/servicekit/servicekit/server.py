@@ -1,9 +1,9 @@
 """Run a service under uvicorn with a graceful stop.
 
-On SIGTERM or SIGINT the service first reports not ready (and keeps serving for
-`drain_seconds`, so load balancers stop sending it traffic), then uvicorn stops
-accepting connections, lets in-flight requests finish within
-`graceful_timeout_seconds`, runs the lifespan shutdown and the process exits 0.
+On SIGTERM or SIGINT the service first reports not ready and keeps serving for
+`drain_seconds`, so that load balancers stop sending it traffic. Then uvicorn stops
+accepting connections and lets in-flight requests finish within
+`graceful_timeout_seconds`. Last, the lifespan shutdown runs and the process exits 0.
 """
 
 import asyncio

@@ -42,7 +42,9 @@ class ServiceSettings(BaseSettings):
         ),
     )
     graceful_timeout_seconds: float = Field(
-        default=20.0, gt=0, description="Longest wait for in-flight requests at shutdown."
+        default=20.0,
+        gt=0,
+        description="Maximum wait for in-flight requests at shutdown, in seconds.",
     )
     fault_injection_enabled: bool = Field(
         default=False,
@@ -75,6 +77,11 @@ class DatabaseSettings(RedisSettings):
     db_command_timeout_seconds: float = Field(default=5.0, gt=0)
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
+    database_wait_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long migrations retry an unreachable database at start, in seconds.",
+    )
 
 
 def load_settings(settings_class: type[SettingsT]) -> SettingsT:

@@ -128,15 +128,15 @@ def test_chunked_body_over_limit_is_413(client):
 
 
 def test_request_id_echoed_or_generated(client):
-    given = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
-    assert given.headers["x-request-id"] == "abc-123"
+    echoed = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["x-request-id"] == "abc-123"
 
     generated = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
     assert generated.headers["x-request-id"] != "bad id with spaces"
     assert len(generated.headers["x-request-id"]) == 32
 
-    another = client.get("/healthz")
-    assert another.headers["x-request-id"] != generated.headers["x-request-id"]
+    second = client.get("/healthz")
+    assert second.headers["x-request-id"] != generated.headers["x-request-id"]
 
 
 def test_access_log_is_json_with_request_id(client, sample):

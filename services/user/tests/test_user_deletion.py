@@ -1,4 +1,4 @@
-"""Account deletion: the row goes, and a revocation key tells the gateway to reject tokens."""
+"""Account deletion: the row goes, and a revocation key makes the gateway reject its tokens."""
 
 import httpx
 import redis

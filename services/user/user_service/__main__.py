@@ -55,7 +55,7 @@ def run_create_admin(arguments: argparse.Namespace, settings: CommandSettings) -
 
 async def migrate(settings: CommandSettings) -> None:
     await migrate_when_reachable(
-        str(settings.database_url), MIGRATIONS_PACKAGE, settings.migrate_wait_seconds
+        str(settings.database_url), MIGRATIONS_PACKAGE, settings.database_wait_seconds
     )
 
 

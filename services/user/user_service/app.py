@@ -27,7 +27,7 @@ def build_app(settings: Settings) -> FastAPI:
                 app,
                 settings,
                 migrations_package="user_service",
-                wait_seconds=settings.migrate_wait_seconds,
+                wait_seconds=settings.database_wait_seconds,
             ) as checks, _revocation_redis(app, settings) as redis:
                 app.state.revocations = Revocations(
                     redis, token_ttl_seconds=settings.access_token_ttl_seconds

@@ -9,13 +9,8 @@ from servicekit.errors import (
 )
 from servicekit.openapi import error_responses as openapi_error_responses
 
-_STATUS_DESCRIPTIONS = {
-    401: "Missing or invalid caller identity, or wrong credentials.",
-    404: "Not found.",
-    409: "Conflict with the current state.",
-    400: "The body is not valid JSON.",
-    422: "Invalid request; `details` lists `{field, reason}` per invalid field.",
-}
+# Only the texts that differ from servicekit.openapi's defaults.
+_STATUS_DESCRIPTIONS = {401: "Missing or invalid caller identity, or wrong credentials."}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

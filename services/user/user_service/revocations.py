@@ -1,9 +1,9 @@
 """Revoking a deleted user's access tokens, through a Redis key the gateway checks.
 
 Access tokens are stateless JWTs, so deleting the account does not stop them. The gateway
-rejects every token of a user while `revoked-user:<id>` exists; the key lives as long as
-the longest token issued before the deletion could (the token lifetime plus a margin for
-clock skew between this service, Redis and the gateway).
+rejects every token of a user while `revoked-user:<id>` exists. The key lives as long as
+the longest token issued before the deletion could: the token lifetime plus a margin for
+clock skew between this service, Redis and the gateway.
 """
 
 import logging
@@ -23,9 +23,8 @@ _CLOCK_SKEW_SECONDS = 60
 class Revocations:
     def __init__(self, redis: Redis, *, token_ttl_seconds: int) -> None:
         self._redis = redis
-        # NOTE: a token issued under a longer ACCESS_TOKEN_TTL_SECONDS before a change to
-        # a shorter one can outlive the key; lower the setting only after that old
-        # lifetime has passed.
+        # NOTE: a token issued under a longer ACCESS_TOKEN_TTL_SECONDS can outlive the key
+        # after the setting is lowered. Lower it only once that old lifetime has passed.
         self._ttl_seconds = token_ttl_seconds + _CLOCK_SKEW_SECONDS
 
     async def revoke(self, user_id: UUID) -> None:

@@ -36,7 +36,6 @@ class CommandSettings(DatabaseSettings, HashingSettings):
 
     service_name: str = "user"
     log_level: str = "INFO"
-    migrate_wait_seconds: float = Field(default=30.0, ge=0)
 
 
 class Settings(ServiceSettings, CommandSettings):

@@ -33,7 +33,7 @@ async def create_note(note_id: int, note: NoteCreate, request: Request) -> dict:
 
 @router.get("/slow")
 async def read_slowly(seconds: float = 1.0) -> dict:
-    """Answer after a delay, to test draining."""
+    """Return after a delay, to test draining."""
     await asyncio.sleep(seconds)
     return {"slept": seconds}
 
